@@ -1,0 +1,89 @@
+//! PostgreSQL the same way in every service: a pool that fails fast while the server is
+//! away and reconnects by itself, migrations at start, a readiness probe, and outages
+//! answered 503.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use sqlx::{
+    PgPool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::{Problem, Readiness};
+
+/// Pool settings: a request waits at most `acquire_timeout` for a connection, so an
+/// outage becomes a quick 503 rather than a hung request.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(2))
+        .test_before_acquire(true)
+}
+
+/// Connects and migrates, retrying with backoff while the server is not there yet
+/// (services often start before their database). Gives up after about a minute so an
+/// orchestrator can restart the process with its own backoff.
+pub async fn connect_and_migrate(
+    options: PgConnectOptions,
+    migrator: &'static Migrator,
+) -> anyhow::Result<PgPool> {
+    let attempt = || async {
+        let pool = pool_options().connect_with(options.clone()).await?;
+        migrator.run(&pool).await?;
+        anyhow::Ok(pool)
+    };
+    let pool = attempt
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(5))
+                .with_total_delay(Some(Duration::from_secs(60)))
+                .without_max_times(),
+        )
+        .notify(|err, after| tracing::warn!(error = %err, retry_in_ms = after.as_millis() as u64, "database not ready"))
+        .await?;
+    Ok(pool)
+}
+
+/// Adds a `postgres` probe that runs `SELECT 1`.
+pub fn readiness(readiness: Readiness, pool: PgPool) -> Readiness {
+    readiness.with_check("postgres", move || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT 1")
+                .execute(&pool)
+                .await
+                .map(drop)
+                .map_err(|err| err.to_string())
+        }
+    })
+}
+
+/// Whether an error means the server is unreachable (as opposed to a bad query).
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // 08: connection exception; 57P01..57P03: shutting down or starting up.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for Problem {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unavailable(&err) {
+            Problem::unavailable("postgres")
+        } else {
+            Problem::internal(&err)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Payload shapes that cross service boundaries (see DESIGN.md "Payload shapes").
+//! Services may add fields; they never rename these.
+
+use serde::{Deserialize, Serialize};
+
+/// An amount of money: an integer count of minor units and an ISO 4217 code. Never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub currency: Currency,
+    pub amount_minor: i64,
+}
+
+impl Money {
+    pub fn usd(amount_minor: i64) -> Self {
+        Self { currency: Currency::USD, amount_minor }
+    }
+}
+
+/// The currencies the shop prices in. Only USD today; a closed set keeps totals honest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Currency {
+    USD,
+}
+
+impl Currency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::USD => "USD",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "USD" => Some(Currency::USD),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Path of the product's picture, served by the frontend.
+    pub picture: String,
+    pub price: Money,
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductList {
+    pub items: Vec<Product>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryList {
+    pub items: Vec<Category>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub product_id: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cart {
+    pub items: Vec<CartLine>,
+    /// RFC 3339 time of the last write; absent for a cart never written.
+    pub updated_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_serialises_as_the_design_says() {
+        let json = serde_json::to_value(Money::usd(1999)).unwrap();
+        assert_eq!(json, serde_json::json!({"currency": "USD", "amount_minor": 1999}));
+    }
+
+    #[test]
+    fn unknown_currency_is_refused() {
+        let err = serde_json::from_str::<Money>(r#"{"currency":"XXX","amount_minor":1}"#);
+        assert!(err.is_err());
+        assert_eq!(Currency::from_code("USD"), Some(Currency::USD));
+        assert_eq!(Currency::from_code("EUR"), None);
+    }
+}
