@@ -47,8 +47,14 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Deserialises JSON, naming the field at fault in the problem.
@@ -72,16 +78,26 @@ fn data_problem(path: &str, message: &str) -> Problem {
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
     {
-        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
         return Problem::invalid_field(field, "is required");
     }
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     Problem::invalid_field(field, message)
 }
 
 /// serde_json appends " at line 1 column 17"; the field path says it better.
 fn strip_position(message: &str) -> &str {
-    message.rsplit_once(" at line ").map_or(message, |(head, _)| head)
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(head, _)| head)
 }
 
 /// Query parameters deserialised into `T`, with the parameter at fault named.
@@ -130,9 +146,21 @@ mod tests {
     fn each_bad_body_names_its_field() {
         let cases = [
             (r#"{"product_id": "a"}"#, "quantity", "a missing field"),
-            (r#"{"product_id": "a", "quantity": "two"}"#, "quantity", "a wrong type"),
-            (r#"{"product_id": "a", "quantity": 300}"#, "quantity", "out of range for u8"),
-            (r#"{"product_id": 7, "quantity": 1}"#, "product_id", "a number for a string"),
+            (
+                r#"{"product_id": "a", "quantity": "two"}"#,
+                "quantity",
+                "a wrong type",
+            ),
+            (
+                r#"{"product_id": "a", "quantity": 300}"#,
+                "quantity",
+                "out of range for u8",
+            ),
+            (
+                r#"{"product_id": 7, "quantity": 1}"#,
+                "product_id",
+                "a number for a string",
+            ),
         ];
         for (body, field, why) in cases {
             let problem = parse_json::<Line>(body.as_bytes()).unwrap_err();
@@ -143,8 +171,8 @@ mod tests {
 
     #[test]
     fn nested_fields_are_named_by_path() {
-        let problem =
-            parse_json::<Order>(br#"{"lines": [{"product_id": "a", "quantity": -1}]}"#).unwrap_err();
+        let problem = parse_json::<Order>(br#"{"lines": [{"product_id": "a", "quantity": -1}]}"#)
+            .unwrap_err();
         assert_eq!(problem.field.as_deref(), Some("lines[0].quantity"));
         let problem = parse_json::<Order>(br#"{"lines": [{"quantity": 1}]}"#).unwrap_err();
         assert_eq!(problem.field.as_deref(), Some("lines[0].product_id"));

@@ -30,7 +30,8 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.checks.push((name, Arc::new(move || Box::pin(check()))));
+        self.checks
+            .push((name, Arc::new(move || Box::pin(check()))));
         self
     }
 
@@ -63,7 +64,11 @@ pub(crate) async fn readyz(readiness: Readiness) -> axum::response::Response {
     if ready {
         Json(json!({"status": "ready", "checks": report})).into_response()
     } else {
-        let failing: Vec<_> = report.iter().filter(|(_, v)| *v != "ok").map(|(k, _)| *k).collect();
+        let failing: Vec<_> = report
+            .iter()
+            .filter(|(_, v)| *v != "ok")
+            .map(|(k, _)| *k)
+            .collect();
         Problem::unavailable(&failing.join(", "))
             .with_extension("checks", json!(report))
             .into_response()

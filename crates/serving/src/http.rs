@@ -59,10 +59,10 @@ pub fn skeleton(routes: Router, readiness: Readiness, config: &ServeConfig) -> R
 
 /// One server span per request, continuing the caller's trace when it sent `traceparent`.
 fn request_span(request: &Request<Body>) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
     let span = tracing::info_span!(
         "request",
         otel.name = format!("{} {route}", request.method()),
@@ -83,7 +83,11 @@ fn record_response<B>(response: &http::Response<B>, latency: Duration, span: &Sp
     if status.is_server_error() {
         span.record("otel.status_code", "ERROR");
     }
-    tracing::debug!(status = status.as_u16(), latency_ms = latency.as_millis() as u64, "answered");
+    tracing::debug!(
+        status = status.as_u16(),
+        latency_ms = latency.as_millis() as u64,
+        "answered"
+    );
 }
 
 async fn timeout_problem(err: BoxError) -> Problem {

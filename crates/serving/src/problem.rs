@@ -58,20 +58,32 @@ impl Problem {
 
     /// A field the caller sent is wrong: named, with why.
     pub fn invalid_field(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "A field is invalid")
-            .with_field(field)
-            .with_detail(detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "A field is invalid",
+        )
+        .with_field(field)
+        .with_detail(detail)
     }
 
     pub fn malformed_body(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-body", "The body is not valid JSON")
-            .with_detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "The body is not valid JSON",
+        )
+        .with_detail(detail)
     }
 
     pub fn missing_header(name: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "missing-header", "A required header is missing")
-            .with_field(name)
-            .with_detail(format!("the {name} header is required"))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "missing-header",
+            "A required header is missing",
+        )
+        .with_field(name)
+        .with_detail(format!("the {name} header is required"))
     }
 
     pub fn unsupported_media_type() -> Self {
@@ -84,8 +96,12 @@ impl Problem {
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The body is too large")
-            .with_detail(format!("bodies are limited to {limit} bytes"))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The body is too large",
+        )
+        .with_detail(format!("bodies are limited to {limit} bytes"))
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
@@ -114,8 +130,12 @@ impl Problem {
     }
 
     pub fn too_many_requests(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests")
-            .with_detail(detail)
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+        )
+        .with_detail(detail)
     }
 
     /// A dependency (database, cache, another service) does not answer.
@@ -130,13 +150,21 @@ impl Problem {
     }
 
     pub fn timeout() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "The request took too long")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
+        )
     }
 
     /// Something broke on our side. The cause is logged, never sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
     }
 }
 

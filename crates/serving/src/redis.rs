@@ -16,7 +16,8 @@ pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
         .set_response_timeout(Some(Duration::from_secs(2)))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(1));
-    let attempt = || async { ConnectionManager::new_with_config(client.clone(), config.clone()).await };
+    let attempt =
+        || async { ConnectionManager::new_with_config(client.clone(), config.clone()).await };
     let manager = attempt
         .retry(
             ExponentialBuilder::default()
@@ -45,7 +46,10 @@ pub fn readiness(readiness: Readiness, connection: ConnectionManager) -> Readine
 }
 
 pub fn is_unavailable(err: &redis::RedisError) -> bool {
-    err.is_io_error() || err.is_connection_dropped() || err.is_connection_refusal() || err.is_timeout()
+    err.is_io_error()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.is_timeout()
 }
 
 impl From<redis::RedisError> for Problem {

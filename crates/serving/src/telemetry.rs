@@ -3,7 +3,9 @@
 //! are simply off, never an error.
 
 use http::HeaderMap;
-use opentelemetry::{KeyValue, global, propagation::TextMapCompositePropagator, trace::TracerProvider as _};
+use opentelemetry::{
+    KeyValue, global, propagation::TextMapCompositePropagator, trace::TracerProvider as _,
+};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::{
     Resource,
@@ -70,7 +72,9 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
 
 fn tracer_provider(service: &'static str) -> anyhow::Result<SdkTracerProvider> {
     // The exporter reads OTEL_EXPORTER_OTLP_* and the sampler OTEL_TRACES_SAMPLER*.
-    let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()?;
     let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service.to_owned());
     let resource = Resource::builder()
         .with_service_name(name)

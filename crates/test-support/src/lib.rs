@@ -21,7 +21,9 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn spawn(router: Router) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
         let addr = listener.local_addr().expect("bound address");
         let task = tokio::spawn(async move {
             serving::serve_on(listener, router, std::future::pending(), Duration::ZERO)
@@ -44,11 +46,18 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.expect("request sent")
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
-        self.request(method, path).json(body).send().await.expect("request sent")
+        self.request(method, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 }
 
@@ -67,9 +76,15 @@ pub async fn problem(response: Response) -> (u16, Value) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(content_type, "application/problem+json", "status {status} is not a problem");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "status {status} is not a problem"
+    );
     let body: Value = response.json().await.expect("problem body");
-    assert_eq!(body["status"], status, "problem status matches the HTTP status");
+    assert_eq!(
+        body["status"], status,
+        "problem status matches the HTTP status"
+    );
     (status, body)
 }
 
@@ -86,7 +101,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + limit;
     while !condition().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

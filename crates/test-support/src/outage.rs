@@ -21,7 +21,11 @@ impl OutageProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy address");
         let relay = tokio::spawn(relay(listener, upstream));
-        Self { addr, upstream, relay: Mutex::new(Some(relay)) }
+        Self {
+            addr,
+            upstream,
+            relay: Mutex::new(Some(relay)),
+        }
     }
 
     /// Drops every open connection and stops listening: clients see resets, then refusals.
@@ -33,7 +37,9 @@ impl OutageProxy {
 
     /// Listens again on the same address.
     pub async fn restore(&self) {
-        let listener = TcpListener::bind(self.addr).await.expect("rebind proxy address");
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .expect("rebind proxy address");
         let relay = tokio::spawn(relay(listener, self.upstream));
         *self.relay.lock().unwrap() = Some(relay);
     }

@@ -12,7 +12,10 @@ pub struct Money {
 
 impl Money {
     pub fn usd(amount_minor: i64) -> Self {
-        Self { currency: Currency::USD, amount_minor }
+        Self {
+            currency: Currency::USD,
+            amount_minor,
+        }
     }
 }
 
@@ -87,7 +90,10 @@ mod tests {
     #[test]
     fn money_serialises_as_the_design_says() {
         let json = serde_json::to_value(Money::usd(1999)).unwrap();
-        assert_eq!(json, serde_json::json!({"currency": "USD", "amount_minor": 1999}));
+        assert_eq!(
+            json,
+            serde_json::json!({"currency": "USD", "amount_minor": 1999})
+        );
     }
 
     #[test]

@@ -70,11 +70,21 @@ async fn list_products(
 ) -> Result<Json<ProductList>, Problem> {
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
-        return Err(Problem::invalid_field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+        return Err(Problem::invalid_field(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters"),
+        ));
     }
-    let category = query.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let category = query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
     if category.is_some_and(|c| c.len() > 64) {
-        return Err(Problem::invalid_field("category", "must be at most 64 characters"));
+        return Err(Problem::invalid_field(
+            "category",
+            "must be at most 64 characters",
+        ));
     }
     let page = query.page.map_or(1, |p| p.0);
     let per_page = query.per_page.map_or(12, |p| p.0);
@@ -85,21 +95,36 @@ async fn list_products(
         offset: i64::from(page - 1) * i64::from(per_page),
     };
     let (items, total) = store::list(&pool, &listing).await?;
-    Ok(Json(ProductList { items, total, page, per_page }))
+    Ok(Json(ProductList {
+        items,
+        total,
+        page,
+        per_page,
+    }))
 }
 
-async fn get_product(State(pool): State<PgPool>, Path(id): Path<String>) -> Result<Json<Product>, Problem> {
+async fn get_product(
+    State(pool): State<PgPool>,
+    Path(id): Path<String>,
+) -> Result<Json<Product>, Problem> {
     let not_found = || Problem::not_found("product", &id).with_field("id");
     // Ids are slugs; anything else cannot exist, so it need not reach the database.
     let well_formed = !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !well_formed {
         return Err(not_found());
     }
-    store::product(&pool, &id).await?.map(Json).ok_or_else(not_found)
+    store::product(&pool, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
 }
 
 async fn list_categories(State(pool): State<PgPool>) -> Result<Json<CategoryList>, Problem> {
-    Ok(Json(CategoryList { items: store::categories(&pool).await? }))
+    Ok(Json(CategoryList {
+        items: store::categories(&pool).await?,
+    }))
 }

@@ -18,14 +18,18 @@ impl TryFrom<ProductRow> for Product {
     type Error = sqlx::Error;
 
     fn try_from(row: ProductRow) -> Result<Self, Self::Error> {
-        let currency = Currency::from_code(&row.currency)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown currency {}", row.currency).into()))?;
+        let currency = Currency::from_code(&row.currency).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown currency {}", row.currency).into())
+        })?;
         Ok(Product {
             id: row.id,
             name: row.name,
             description: row.description,
             picture: row.picture,
-            price: Money { currency, amount_minor: row.price_minor },
+            price: Money {
+                currency,
+                amount_minor: row.price_minor,
+            },
             categories: row.categories,
         })
     }
@@ -40,12 +44,16 @@ macro_rules! columns {
 }
 
 pub async fn product(pool: &PgPool, id: &str) -> Result<Option<Product>, sqlx::Error> {
-    sqlx::query_as::<_, ProductRow>(concat!("SELECT ", columns!(), " FROM products WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(Product::try_from)
-        .transpose()
+    sqlx::query_as::<_, ProductRow>(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM products WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(Product::try_from)
+    .transpose()
 }
 
 /// What to list: an optional search text, an optional category, and a page.
@@ -69,12 +77,18 @@ macro_rules! search_filter {
 }
 
 /// One page of matching products, best matches first, and how many match in all.
-pub async fn list(pool: &PgPool, listing: &Listing<'_>) -> Result<(Vec<Product>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM products WHERE ", search_filter!()))
-        .bind(listing.text)
-        .bind(listing.category)
-        .fetch_one(pool)
-        .await?;
+pub async fn list(
+    pool: &PgPool,
+    listing: &Listing<'_>,
+) -> Result<(Vec<Product>, i64), sqlx::Error> {
+    let total: i64 = sqlx::query_scalar(concat!(
+        "SELECT count(*) FROM products WHERE ",
+        search_filter!()
+    ))
+    .bind(listing.text)
+    .bind(listing.category)
+    .fetch_one(pool)
+    .await?;
     let rows = sqlx::query_as::<_, ProductRow>(concat!(
         "SELECT ",
         columns!(),
@@ -91,7 +105,10 @@ pub async fn list(pool: &PgPool, listing: &Listing<'_>) -> Result<(Vec<Product>,
     .bind(listing.offset)
     .fetch_all(pool)
     .await?;
-    let products = rows.into_iter().map(Product::try_from).collect::<Result<_, _>>()?;
+    let products = rows
+        .into_iter()
+        .map(Product::try_from)
+        .collect::<Result<_, _>>()?;
     Ok((products, total))
 }
 
@@ -102,5 +119,8 @@ pub async fn categories(pool: &PgPool) -> Result<Vec<Category>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(name, count)| Category { name, count }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(name, count)| Category { name, count })
+        .collect())
 }
