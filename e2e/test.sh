@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: starts the servers the tests need (e2e/stores.sh), then checks
+# formatting and lints and runs every test of the workspace against the real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./e2e/stores.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
