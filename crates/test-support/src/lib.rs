@@ -2,8 +2,10 @@
 //! switch that takes a real server (PostgreSQL, Redis) away and brings it back.
 
 mod outage;
+mod rabbit;
 
 pub use outage::OutageProxy;
+pub use rabbit::RabbitVhost;
 
 use std::{net::SocketAddr, time::Duration};
 

@@ -1,6 +1,8 @@
 //! Payload shapes that cross service boundaries (see DESIGN.md "Payload shapes").
 //! Services may add fields; they never rename these.
 
+pub mod events;
+
 use serde::{Deserialize, Serialize};
 
 /// An amount of money: an integer count of minor units and an ISO 4217 code. Never a float.
@@ -81,6 +83,38 @@ pub struct Cart {
     pub items: Vec<CartLine>,
     /// RFC 3339 time of the last write; absent for a cart never written.
     pub updated_at: Option<String>,
+}
+
+/// A postal address (checkout's shipping address, an account's saved address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+}
+
+/// What is kept of a card: never the number or the CVV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardSummary {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+}
+
+/// A line to price or ship: `{"product_id", "quantity"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteRequest {
+    pub address: Address,
+    pub items: Vec<CartLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub cost: Money,
 }
 
 #[cfg(test)]

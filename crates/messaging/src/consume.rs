@@ -1,0 +1,171 @@
+//! Consuming with manual acks. A handler says what became of each message; the loop
+//! acks, retries (reject with requeue, which counts toward the queue's delivery limit)
+//! or dead-letters it, and on SIGTERM finishes the message in hand before it stops.
+
+use std::{future::Future, sync::Arc};
+
+use futures::StreamExt;
+use lapin::{
+    message::Delivery,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions},
+    types::{AMQPValue, FieldTable},
+};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::{Broker, LinkError, Publisher, QueueSpec, context};
+
+/// What became of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (or done before: a duplicate). Removed from the queue.
+    Ack,
+    /// Failed for a reason that may pass (a dependency down). Delivered again, until the
+    /// queue's delivery limit sends it to the dead-letter queue.
+    Retry,
+    /// Can never succeed (unreadable, invalid). Straight to the dead-letter queue.
+    DeadLetter,
+}
+
+/// A delivered message, as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub message_id: String,
+    pub kind: String,
+    pub routing_key: String,
+    pub redelivered: bool,
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+pub trait Handler: Send + Sync + 'static {
+    /// Handles one message. `publisher` shares the consumer's connection, so outcome
+    /// events go out on the same link the message came in on.
+    fn handle(
+        &self,
+        message: Incoming,
+        publisher: &Publisher,
+    ) -> impl Future<Output = Outcome> + Send;
+}
+
+/// Consumes `spec`'s queue until `shutdown`, reconnecting whenever the broker goes away.
+pub async fn consume<H: Handler>(
+    broker: Broker,
+    spec: QueueSpec,
+    prefetch: u16,
+    handler: Arc<H>,
+    shutdown: CancellationToken,
+) {
+    let what = format!("consume {}", spec.name);
+    broker
+        .supervise(&what, shutdown.clone(), |connection| {
+            let (broker, handler, shutdown) = (broker.clone(), handler.clone(), shutdown.clone());
+            async move {
+                let publisher = Publisher::open(&connection).await?;
+                let channel = connection.create_channel().await?;
+                channel
+                    .basic_qos(prefetch, BasicQosOptions::default())
+                    .await?;
+                let mut deliveries = channel
+                    .basic_consume(
+                        spec.name.into(),
+                        "".into(),
+                        BasicConsumeOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await?;
+                broker.set_connected(true);
+                tracing::info!(queue = spec.name, prefetch, "consuming");
+                loop {
+                    let delivery = tokio::select! {
+                        biased;
+                        _ = shutdown.cancelled() => break,
+                        next = deliveries.next() => next,
+                    };
+                    let delivery = match delivery {
+                        Some(delivery) => delivery?,
+                        None => return Err(LinkError::ConsumerClosed),
+                    };
+                    process(spec.name, delivery, &*handler, &publisher).await?;
+                }
+                let _ = connection.close(200, "shutting down".into()).await;
+                Ok(())
+            }
+        })
+        .await;
+}
+
+async fn process<H: Handler>(
+    queue: &str,
+    delivery: Delivery,
+    handler: &H,
+    publisher: &Publisher,
+) -> Result<(), lapin::Error> {
+    let headers = delivery.properties.headers().clone().unwrap_or_default();
+    let message = Incoming {
+        message_id: delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        kind: delivery
+            .properties
+            .kind()
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        routing_key: delivery.routing_key.to_string(),
+        redelivered: delivery.redelivered,
+        body: delivery.data.clone(),
+    };
+    let span = tracing::info_span!(
+        "process",
+        otel.name = format!("{queue} process"),
+        otel.kind = "consumer",
+        messaging.system = "rabbitmq",
+        messaging.operation.type = "process",
+        messaging.destination.name = queue,
+        messaging.message.id = message.message_id.as_str(),
+        messaging.message.type = message.kind.as_str(),
+        messaging.rabbitmq.delivery_count = delivery_count(&headers),
+        outcome = tracing::field::Empty,
+    );
+    let _ = span.set_parent(context::extract(&headers));
+    let outcome = handler
+        .handle(message, publisher)
+        .instrument(span.clone())
+        .await;
+    span.record("outcome", format!("{outcome:?}"));
+    match outcome {
+        Outcome::Ack => delivery.ack(BasicAckOptions::default()).await?,
+        Outcome::Retry => {
+            delivery
+                .reject(BasicRejectOptions { requeue: true })
+                .await?
+        }
+        Outcome::DeadLetter => {
+            delivery
+                .reject(BasicRejectOptions { requeue: false })
+                .await?
+        }
+    };
+    Ok(())
+}
+
+/// How many times a quorum queue delivered this message before (header set by RabbitMQ).
+fn delivery_count(headers: &FieldTable) -> i64 {
+    match headers.inner().get("x-delivery-count") {
+        Some(AMQPValue::LongLongInt(n)) => *n,
+        Some(AMQPValue::LongInt(n)) => i64::from(*n),
+        Some(AMQPValue::LongUInt(n)) => i64::from(*n),
+        _ => 0,
+    }
+}

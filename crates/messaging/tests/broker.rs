@@ -1,0 +1,208 @@
+//! The messaging crate against a real RabbitMQ, each test in a vhost of its own.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
+
+use lapin::options::BasicGetOptions;
+use messaging::{
+    Broker, Handler, Incoming, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, Outcome, Outgoing,
+    PublishError, Publisher, QueueSpec, consume, dead_letter_queue,
+};
+use test_support::{RabbitVhost, wait_until};
+use tokio_util::sync::CancellationToken;
+
+fn order(id: &str) -> Outgoing<'_> {
+    Outgoing {
+        exchange: ORDERS_EXCHANGE,
+        routing_key: "",
+        message_id: id,
+        kind: "order.placed",
+        body: br#"{"order_id":"x"}"#,
+    }
+}
+
+async fn publisher(vhost: &RabbitVhost) -> (lapin::Connection, Publisher) {
+    let connection = Broker::new(&vhost.url, "test").connect().await.unwrap();
+    let publisher = Publisher::open(&connection).await.unwrap();
+    (connection, publisher)
+}
+
+#[tokio::test]
+async fn an_order_is_confirmed_and_lands_persistent_in_every_order_queue() {
+    let vhost = RabbitVhost::create();
+    let (connection, publisher) = publisher(&vhost).await;
+    publisher.publish(order("order-1")).await.unwrap();
+
+    let channel = connection.create_channel().await.unwrap();
+    for queue in [QueueSpec::PAYMENT, QueueSpec::SHIPPING, QueueSpec::EMAIL] {
+        let message = channel
+            .basic_get(queue.name.into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+            .expect(queue.name);
+        let properties = &message.delivery.properties;
+        assert_eq!(
+            properties.message_id().as_ref().unwrap().as_str(),
+            "order-1"
+        );
+        assert_eq!(properties.kind().as_ref().unwrap().as_str(), "order.placed");
+        assert_eq!(*properties.delivery_mode(), Some(2), "persistent");
+    }
+    assert_eq!(
+        vhost.queue_depth(QueueSpec::CHECKOUT_EVENTS.name),
+        Some(0),
+        "orders do not reach the events queue"
+    );
+}
+
+#[tokio::test]
+async fn a_message_no_queue_takes_is_not_reported_sent() {
+    let vhost = RabbitVhost::create();
+    let (_connection, publisher) = publisher(&vhost).await;
+    let stray = Outgoing {
+        exchange: ORDER_EVENTS_EXCHANGE,
+        routing_key: "nobody.listens",
+        message_id: "m",
+        kind: "x",
+        body: b"{}",
+    };
+    assert!(matches!(
+        publisher.publish(stray).await,
+        Err(PublishError::Unroutable(_))
+    ));
+}
+
+/// Counts deliveries and answers the same outcome every time.
+struct Always {
+    outcome: Outcome,
+    calls: AtomicU32,
+}
+
+impl Handler for Always {
+    async fn handle(&self, _: Incoming, _: &Publisher) -> Outcome {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.outcome
+    }
+}
+
+async fn run_until_dead_lettered(outcome: Outcome) -> u32 {
+    let vhost = RabbitVhost::create();
+    let (_connection, publisher) = publisher(&vhost).await;
+    publisher.publish(order("poison")).await.unwrap();
+    let handler = Arc::new(Always {
+        outcome,
+        calls: AtomicU32::new(0),
+    });
+    let shutdown = CancellationToken::new();
+    let broker = Broker::new(&vhost.url, "test-consumer");
+    let task = tokio::spawn(consume(
+        broker,
+        QueueSpec::PAYMENT,
+        10,
+        handler.clone(),
+        shutdown.clone(),
+    ));
+    let dlq = dead_letter_queue(QueueSpec::PAYMENT.name);
+    wait_until(
+        "the message is dead-lettered",
+        Duration::from_secs(30),
+        || async { vhost.queue_depth(&dlq) == Some(1) },
+    )
+    .await;
+    assert_eq!(vhost.queue_depth(QueueSpec::PAYMENT.name), Some(0));
+    shutdown.cancel();
+    task.await.unwrap();
+    handler.calls.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_ends_in_the_dead_letter_queue_after_the_limit() {
+    let calls = run_until_dead_lettered(Outcome::Retry).await;
+    let limit = QueueSpec::PAYMENT.delivery_limit as u32;
+    assert!(
+        (limit..=limit + 1).contains(&calls),
+        "delivered {calls} times for a limit of {limit}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_that_can_never_succeed_is_dead_lettered_at_once() {
+    assert_eq!(run_until_dead_lettered(Outcome::DeadLetter).await, 1);
+}
+
+/// Remembers the ids it saw.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<String>>,
+}
+
+impl Handler for Recorder {
+    async fn handle(&self, message: Incoming, _: &Publisher) -> Outcome {
+        self.seen.lock().unwrap().push(message.message_id);
+        Outcome::Ack
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_comes_back_by_itself_after_the_broker_drops_its_connection() {
+    let vhost = RabbitVhost::create();
+    let handler = Arc::new(Recorder::default());
+    let shutdown = CancellationToken::new();
+    let broker = Broker::new(&vhost.url, "test-consumer");
+    let task = tokio::spawn(consume(
+        broker.clone(),
+        QueueSpec::EMAIL,
+        10,
+        handler.clone(),
+        shutdown.clone(),
+    ));
+    wait_until(
+        "the consumer is connected",
+        Duration::from_secs(10),
+        || async { broker.is_connected() },
+    )
+    .await;
+
+    let (_connection, publisher) = publisher(&vhost).await;
+    publisher.publish(order("before")).await.unwrap();
+    wait_until(
+        "the first message is handled",
+        Duration::from_secs(10),
+        || async { handler.seen.lock().unwrap().len() == 1 },
+    )
+    .await;
+
+    let closed = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "close_all_connections", "-p", &vhost.name, "test"])
+        .status()
+        .unwrap();
+    assert!(closed.success());
+
+    let (_connection, publisher) = publisher_retrying(&vhost).await;
+    publisher.publish(order("after")).await.unwrap();
+    wait_until(
+        "the consumer reconnected and handled the second message",
+        Duration::from_secs(30),
+        || async { handler.seen.lock().unwrap().iter().any(|id| id == "after") },
+    )
+    .await;
+    shutdown.cancel();
+    task.await.unwrap();
+}
+
+async fn publisher_retrying(vhost: &RabbitVhost) -> (lapin::Connection, Publisher) {
+    for _ in 0..50 {
+        if let Ok(connection) = Broker::new(&vhost.url, "test").connect().await
+            && let Ok(publisher) = Publisher::open(&connection).await
+        {
+            return (connection, publisher);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not reconnect a publisher");
+}
