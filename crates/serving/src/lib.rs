@@ -19,4 +19,5 @@ pub use config::{LogFormat, ServeConfig};
 pub use extract::{JsonBody, QueryParams};
 pub use health::Readiness;
 pub use problem::Problem;
-pub use serve::{serve, serve_on};
+pub use serve::{serve, serve_on, serve_until, shutdown_token};
+pub use tokio_util::sync::CancellationToken;

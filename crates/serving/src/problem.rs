@@ -23,6 +23,9 @@ pub struct Problem {
     pub field: Option<String>,
     #[serde(flatten)]
     pub extensions: Map<String, Value>,
+    /// Seconds the client should wait before trying again (sent as `Retry-After`).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -34,6 +37,7 @@ impl Problem {
             detail: None,
             field: None,
             extensions: Map::new(),
+            retry_after_secs: None,
         }
     }
 
@@ -49,6 +53,11 @@ impl Problem {
 
     pub fn with_extension(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
         self
     }
 
@@ -147,6 +156,7 @@ impl Problem {
         )
         .with_detail(format!("{dependency} is not answering; try again shortly"))
         .with_extension("dependency", dependency)
+        .with_retry_after(1)
     }
 
     pub fn timeout() -> Self {
@@ -192,10 +202,10 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after_secs {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -5,15 +5,39 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::Router;
 use tokio::{net::TcpListener, sync::Notify};
+use tokio_util::sync::CancellationToken;
 
 use crate::ServeConfig;
 
 /// Binds the configured address (or `default_port`) and serves until a signal.
 pub async fn serve(router: Router, config: &ServeConfig, default_port: u16) -> anyhow::Result<()> {
+    serve_until(router, config, default_port, shutdown_token()).await
+}
+
+/// Like [`serve`], but stops when `shutdown` is cancelled, so a service with background
+/// work (consumers, an outbox relay) stops it on the same signal.
+pub async fn serve_until(
+    router: Router,
+    config: &ServeConfig,
+    default_port: u16,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let port = config.port.unwrap_or(default_port);
     let listener = TcpListener::bind((config.host.as_str(), port)).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    serve_on(listener, router, shutdown_signal(), config.shutdown_grace()).await
+    let stop = async move { shutdown.cancelled().await };
+    serve_on(listener, router, stop, config.shutdown_grace()).await
+}
+
+/// A token cancelled on SIGTERM or SIGINT.
+pub fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        cancel.cancel();
+    });
+    token
 }
 
 /// Serves on a bound listener until `shutdown` resolves, then drains for at most `grace`.
@@ -25,7 +49,9 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let stopping = Arc::new(Notify::new());
     let notify = stopping.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // Handlers may ask for the peer address (`ConnectInfo<SocketAddr>`), e.g. to rate-limit.
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down; draining in-flight requests");
         notify.notify_one();
