@@ -95,7 +95,7 @@ def pgbench(sql, seconds, connections):
 
 def redis_bench(args, seconds, connections):
     # redis-benchmark counts requests, not seconds: size the run to roughly `seconds`.
-    out = run(["redis-benchmark", "-q", "--csv", f"-c{connections}", "-n", str(40000 * seconds)] + args)
+    out = run(["redis-benchmark", "-q", "--csv", "-c", str(connections), "-n", str(40000 * seconds)] + args)
     header, row = [line.replace('"', "").split(",") for line in out.strip().splitlines()[-2:]]
     values = dict(zip(header, row))
     return float(values["rps"]), float(values["p99_latency_ms"])
