@@ -1,9 +1,12 @@
-//! Test harness shared by the services' tests: the real app on a free port, and a
-//! switch that takes a real server (PostgreSQL, Redis) away and brings it back.
+//! Test harness shared by the services' tests: the real app on a free port, a switch
+//! that takes a real server (PostgreSQL, Redis) away and brings it back, a RabbitMQ
+//! vhost per test and a tap on what a service published.
 
+mod events;
 mod outage;
 mod rabbit;
 
+pub use events::{Event, EventTap};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;
 

@@ -1,0 +1,141 @@
+//! `order.placed` in, `payment.succeeded` / `payment.failed` out. The order of steps is
+//! what makes a redelivery harmless: record (or read back) the charge, publish its
+//! outcome with a confirm, and only then ack. A duplicate re-publishes the recorded
+//! outcome, since the first publication may be the one that was lost.
+
+use std::time::Duration;
+
+use messaging::{
+    Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
+};
+use serving::CancellationToken;
+use sqlx::PgPool;
+use uuid::Uuid;
+use wire::events::{self, OrderPlaced, PaymentFailed, PaymentSucceeded};
+
+use crate::{
+    charge::{self, Decision},
+    store::{self, Charge},
+};
+
+pub struct OrderPlacedHandler {
+    pool: PgPool,
+    retry_pause: Duration,
+    shutdown: CancellationToken,
+}
+
+impl OrderPlacedHandler {
+    pub fn new(pool: PgPool, retry_pause: Duration, shutdown: CancellationToken) -> Self {
+        Self {
+            pool,
+            retry_pause,
+            shutdown,
+        }
+    }
+
+    /// A failed database call: wait a little (the database is likely away) and hand the
+    /// message back.
+    async fn retry_later(&self, err: &sqlx::Error) -> Outcome {
+        if serving::postgres::is_unavailable(err) {
+            tracing::warn!(error = %err, "postgres unavailable; the order will be retried");
+        } else {
+            tracing::error!(error = %err, "recording the charge failed; the order will be retried");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(self.retry_pause) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+        Outcome::Retry
+    }
+}
+
+impl Handler for OrderPlacedHandler {
+    async fn handle(&self, message: Incoming, publisher: &Publisher) -> Outcome {
+        let charge = match charge_for(&message) {
+            Ok(charge) => charge,
+            Err(why) => {
+                tracing::warn!(error = why, "unusable order.placed; dead-lettering it");
+                return Outcome::DeadLetter;
+            }
+        };
+        let (charge, first) = match store::record(&self.pool, &charge).await {
+            Ok(recorded) => recorded,
+            Err(err) => return self.retry_later(&err).await,
+        };
+        tracing::info!(
+            order.id = %charge.order_id,
+            payment.outcome = charge.outcome,
+            payment.reason = charge.reason,
+            duplicate = !first,
+            "charge {}",
+            if first { "recorded" } else { "already recorded; re-publishing its outcome" },
+        );
+        match publish_outcome(publisher, &charge).await {
+            Ok(()) => Outcome::Ack,
+            Err(err) => {
+                tracing::warn!(error = %err, order.id = %charge.order_id, "publishing the payment outcome failed; the order will be retried");
+                Outcome::Retry
+            }
+        }
+    }
+}
+
+/// The charge an order asks for, or why the message can never be charged.
+fn charge_for(message: &Incoming) -> Result<Charge, String> {
+    let order: OrderPlaced = message
+        .json()
+        .map_err(|err| format!("not an order.placed: {err}"))?;
+    let order_id = Uuid::parse_str(&order.order_id)
+        .map_err(|err| format!("order_id {:?} is not a UUID: {err}", order.order_id))?;
+    if !charge::is_last4(&order.card.last4) {
+        return Err("card.last4 is not four digits".into());
+    }
+    if order.total.amount_minor < 0 {
+        return Err("the total is negative".into());
+    }
+    let (outcome, reason) = match charge::decide(&order.card.last4) {
+        Decision::Approved => ("succeeded", None),
+        Decision::Declined(reason) => ("failed", Some(reason.as_str().to_owned())),
+    };
+    Ok(Charge {
+        order_id,
+        transaction_id: charge::transaction_id(order_id),
+        outcome: outcome.to_owned(),
+        reason,
+        amount_minor: order.total.amount_minor,
+        currency: order.total.currency.code().to_owned(),
+        card_last4: order.card.last4,
+    })
+}
+
+/// Publishes the recorded outcome to `order-events`, routed by its event name.
+async fn publish_outcome(publisher: &Publisher, charge: &Charge) -> Result<(), PublishError> {
+    let order_id = charge.order_id.to_string();
+    let (event, body) = match &charge.reason {
+        None => (
+            events::PAYMENT_SUCCEEDED,
+            serde_json::to_vec(&PaymentSucceeded {
+                order_id: order_id.clone(),
+                transaction_id: charge.transaction_id.clone(),
+            }),
+        ),
+        Some(reason) => (
+            events::PAYMENT_FAILED,
+            serde_json::to_vec(&PaymentFailed {
+                order_id: order_id.clone(),
+                reason: reason.clone(),
+            }),
+        ),
+    };
+    let body = body.expect("events serialise");
+    let message_id = events::outcome_message_id(&order_id, event);
+    publisher
+        .publish(Outgoing {
+            exchange: ORDER_EVENTS_EXCHANGE,
+            routing_key: event,
+            message_id: &message_id,
+            kind: event,
+            body: &body,
+        })
+        .await
+}

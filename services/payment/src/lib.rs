@@ -1,0 +1,87 @@
+//! payment: mock card charges. Consumes `order.placed` from `payment.order-placed`,
+//! decides by the card's last four digits, records the charge once per order in
+//! PostgreSQL `payments` and publishes `payment.succeeded` or `payment.failed`.
+
+mod charge;
+mod consumer;
+mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::Router;
+use messaging::{Broker, QueueSpec};
+use serving::{CancellationToken, Readiness, ServeConfig};
+use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use tokio::task::JoinSet;
+
+pub use charge::{Decision, decide, transaction_id};
+
+pub const DEFAULT_PORT: u16 = 8106;
+
+/// Messages taken from the queue ahead of the one being handled.
+const PREFETCH: u16 = 10;
+
+/// The `charges` ledger, applied at start.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(about = "microshop payment service")]
+pub struct Config {
+    #[command(flatten)]
+    pub serve: ServeConfig,
+    /// PostgreSQL database holding the charges ledger (`payments`).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// RabbitMQ, where orders come from and outcomes go.
+    #[arg(long, env = "AMQP_URL")]
+    pub amqp_url: String,
+    /// How long to wait before handing a message back when PostgreSQL is unreachable,
+    /// so the queue's delivery limit spans an outage rather than a few seconds.
+    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
+    pub retry_pause_ms: u64,
+}
+
+/// Connects, migrates, starts the consumer and returns the router.
+pub async fn build(
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<(Router, Consumers)> {
+    let options: PgConnectOptions = config.database_url.parse()?;
+    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
+    let broker = Broker::new(&config.amqp_url, "payment");
+    let pause = Duration::from_millis(config.retry_pause_ms);
+    Ok(start(pool, broker, &config.serve, pause, shutdown))
+}
+
+/// The consumer and the router on an already migrated pool; tests call this.
+pub fn start(
+    pool: PgPool,
+    broker: Broker,
+    serve: &ServeConfig,
+    retry_pause: Duration,
+    shutdown: CancellationToken,
+) -> (Router, Consumers) {
+    let handler = consumer::OrderPlacedHandler::new(pool.clone(), retry_pause, shutdown.clone());
+    let mut consumers = JoinSet::new();
+    consumers.spawn(messaging::consume(
+        broker.clone(),
+        QueueSpec::PAYMENT,
+        PREFETCH,
+        Arc::new(handler),
+        shutdown,
+    ));
+    let readiness =
+        serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
+    let router = serving::http::skeleton(Router::new(), readiness, serve);
+    (router, Consumers(consumers))
+}
+
+/// The running consumers; they stop when the shutdown token is cancelled.
+pub struct Consumers(JoinSet<()>);
+
+impl Consumers {
+    /// Waits until every consumer has finished the message in hand and stopped.
+    pub async fn stopped(self) {
+        self.0.join_all().await;
+    }
+}
