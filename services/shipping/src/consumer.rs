@@ -1,0 +1,162 @@
+//! `order.placed` creates a shipment, `payment.failed` cancels it; both publish the
+//! shipment's state to `order-events`. Steps in the order that makes redeliveries
+//! harmless: write (or read back) the ledger, publish with a confirm, then ack. A
+//! duplicate re-publishes the same outcome, since the first one may have been lost.
+
+use std::{sync::Arc, time::Duration};
+
+use messaging::{
+    Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
+};
+use serde::Serialize;
+use serving::CancellationToken;
+use sqlx::PgPool;
+use uuid::Uuid;
+use wire::events::{self, OrderPlaced, PaymentFailed, ShipmentCancelled, ShipmentCreated};
+
+use crate::store::{self, Shipment, Status};
+
+/// What both consumers share.
+pub struct Shipments {
+    pool: PgPool,
+    retry_pause: Duration,
+    shutdown: CancellationToken,
+}
+
+impl Shipments {
+    pub fn new(pool: PgPool, retry_pause: Duration, shutdown: CancellationToken) -> Self {
+        Self {
+            pool,
+            retry_pause,
+            shutdown,
+        }
+    }
+
+    /// A failed database call: wait a little (the database is likely away) and hand the
+    /// message back.
+    async fn retry_later(&self, err: &sqlx::Error) -> Outcome {
+        if serving::postgres::is_unavailable(err) {
+            tracing::warn!(error = %err, "postgres unavailable; the message will be retried");
+        } else {
+            tracing::error!(error = %err, "writing the shipment failed; the message will be retried");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(self.retry_pause) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+        Outcome::Retry
+    }
+}
+
+/// Consumes `shipping.order-placed`.
+pub struct OrderPlacedHandler(pub Arc<Shipments>);
+
+impl Handler for OrderPlacedHandler {
+    async fn handle(&self, message: Incoming, publisher: &Publisher) -> Outcome {
+        let order_id = match message.json::<OrderPlaced>() {
+            Ok(order) => order_id(&order.order_id),
+            Err(err) => Err(format!("not an order.placed: {err}")),
+        };
+        let order_id = match order_id {
+            Ok(id) => id,
+            Err(why) => return dead_letter(&why),
+        };
+        let (shipment, created) = match store::create(&self.0.pool, order_id).await {
+            Ok(written) => written,
+            Err(err) => return self.0.retry_later(&err).await,
+        };
+        tracing::info!(
+            order.id = %order_id,
+            shipment.tracking_id = shipment.tracking_id,
+            shipment.status = ?shipment.status,
+            duplicate = !created && shipment.status == Status::Created,
+            "order placed",
+        );
+        publish_or_retry(publisher, &shipment).await
+    }
+}
+
+/// Consumes `shipping.payment-failed`.
+pub struct PaymentFailedHandler(pub Arc<Shipments>);
+
+impl Handler for PaymentFailedHandler {
+    async fn handle(&self, message: Incoming, publisher: &Publisher) -> Outcome {
+        let order_id = match message.json::<PaymentFailed>() {
+            Ok(failed) => order_id(&failed.order_id),
+            Err(err) => Err(format!("not a payment.failed: {err}")),
+        };
+        let order_id = match order_id {
+            Ok(id) => id,
+            Err(why) => return dead_letter(&why),
+        };
+        let changed = match store::cancel(&self.0.pool, order_id).await {
+            Ok(changed) => changed,
+            Err(err) => return self.0.retry_later(&err).await,
+        };
+        tracing::info!(order.id = %order_id, duplicate = !changed, "payment failed; shipment cancelled");
+        let shipment = Shipment {
+            order_id,
+            tracking_id: store::tracking_id(order_id),
+            status: Status::Cancelled,
+        };
+        publish_or_retry(publisher, &shipment).await
+    }
+}
+
+fn order_id(raw: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(raw).map_err(|err| format!("order_id {raw:?} is not a UUID: {err}"))
+}
+
+fn dead_letter(why: &str) -> Outcome {
+    tracing::warn!(error = why, "unusable message; dead-lettering it");
+    Outcome::DeadLetter
+}
+
+async fn publish_or_retry(publisher: &Publisher, shipment: &Shipment) -> Outcome {
+    match publish_state(publisher, shipment).await {
+        Ok(()) => Outcome::Ack,
+        Err(err) => {
+            tracing::warn!(error = %err, order.id = %shipment.order_id, "publishing the shipment's state failed; the message will be retried");
+            Outcome::Retry
+        }
+    }
+}
+
+/// `shipment.created` or `shipment.cancelled`, whichever the ledger says.
+async fn publish_state(publisher: &Publisher, shipment: &Shipment) -> Result<(), PublishError> {
+    let order_id = shipment.order_id.to_string();
+    match shipment.status {
+        Status::Created => {
+            let event = ShipmentCreated {
+                order_id: order_id.clone(),
+                tracking_id: shipment.tracking_id.clone(),
+            };
+            publish(publisher, &order_id, events::SHIPMENT_CREATED, &event).await
+        }
+        Status::Cancelled => {
+            let event = ShipmentCancelled {
+                order_id: order_id.clone(),
+            };
+            publish(publisher, &order_id, events::SHIPMENT_CANCELLED, &event).await
+        }
+    }
+}
+
+async fn publish(
+    publisher: &Publisher,
+    order_id: &str,
+    event: &str,
+    body: &impl Serialize,
+) -> Result<(), PublishError> {
+    let body = serde_json::to_vec(body).expect("events serialise");
+    let message_id = events::outcome_message_id(order_id, event);
+    publisher
+        .publish(Outgoing {
+            exchange: ORDER_EVENTS_EXCHANGE,
+            routing_key: event,
+            message_id: &message_id,
+            kind: event,
+            body: &body,
+        })
+        .await
+}

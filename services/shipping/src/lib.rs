@@ -1,0 +1,106 @@
+//! shipping: quotes over HTTP (`POST /quotes`), and mock shipments. Consumes
+//! `order.placed` (creates a shipment with a tracking id derived from the order id) and
+//! `payment.failed` (cancels it), recorded in PostgreSQL `shipping`, and publishes
+//! `shipment.created` / `shipment.cancelled`.
+
+mod address;
+mod consumer;
+mod quote;
+mod routes;
+mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::Router;
+use messaging::{Broker, QueueSpec};
+use serving::{CancellationToken, Readiness, ServeConfig};
+use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use tokio::task::JoinSet;
+
+pub use quote::quote;
+pub use store::tracking_id;
+
+pub const DEFAULT_PORT: u16 = 8105;
+
+/// Messages taken from each queue ahead of the one being handled.
+const PREFETCH: u16 = 10;
+
+/// The `shipments` ledger, applied at start.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(about = "microshop shipping service")]
+pub struct Config {
+    #[command(flatten)]
+    pub serve: ServeConfig,
+    /// PostgreSQL database holding the shipments ledger (`shipping`).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// RabbitMQ, where orders and failed payments come from and outcomes go.
+    #[arg(long, env = "AMQP_URL")]
+    pub amqp_url: String,
+    /// How long to wait before handing a message back when PostgreSQL is unreachable,
+    /// so the queue's delivery limit spans an outage rather than a few seconds.
+    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
+    pub retry_pause_ms: u64,
+}
+
+/// Connects, migrates, starts the consumers and returns the router.
+pub async fn build(
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<(Router, Consumers)> {
+    let options: PgConnectOptions = config.database_url.parse()?;
+    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
+    let broker = Broker::new(&config.amqp_url, "shipping");
+    let pause = Duration::from_millis(config.retry_pause_ms);
+    Ok(start(pool, broker, &config.serve, pause, shutdown))
+}
+
+/// The consumers and the router on an already migrated pool; tests call this.
+pub fn start(
+    pool: PgPool,
+    broker: Broker,
+    serve: &ServeConfig,
+    retry_pause: Duration,
+    shutdown: CancellationToken,
+) -> (Router, Consumers) {
+    let shipments = Arc::new(consumer::Shipments::new(
+        pool.clone(),
+        retry_pause,
+        shutdown.clone(),
+    ));
+    let mut consumers = JoinSet::new();
+    consumers.spawn(messaging::consume(
+        broker.clone(),
+        QueueSpec::SHIPPING,
+        PREFETCH,
+        Arc::new(consumer::OrderPlacedHandler(shipments.clone())),
+        shutdown.clone(),
+    ));
+    consumers.spawn(messaging::consume(
+        broker.clone(),
+        QueueSpec::SHIPPING_PAYMENT_FAILED,
+        PREFETCH,
+        Arc::new(consumer::PaymentFailedHandler(shipments)),
+        shutdown,
+    ));
+    (router(pool, &broker, serve), Consumers(consumers))
+}
+
+/// The HTTP side alone: quotes and health.
+pub fn router(pool: PgPool, broker: &Broker, serve: &ServeConfig) -> Router {
+    let readiness =
+        serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
+    serving::http::skeleton(routes::routes(), readiness, serve)
+}
+
+/// The running consumers; they stop when the shutdown token is cancelled.
+pub struct Consumers(JoinSet<()>);
+
+impl Consumers {
+    /// Waits until every consumer has finished the message in hand and stopped.
+    pub async fn stopped(self) {
+        self.0.join_all().await;
+    }
+}
