@@ -1,0 +1,234 @@
+//! Rendering: a `Shop` in, the typed Kubernetes objects it should own out. A pure function
+//! of the resource and its inputs (the operator's version, the credentials already in the
+//! cluster), so every rule here is tested without an API server.
+
+pub mod apps;
+pub mod component;
+pub mod gateway;
+pub mod network;
+pub mod pod;
+pub mod secrets;
+pub mod stores;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::{
+    api::{
+        apps::v1::{Deployment, StatefulSet},
+        core::v1::{ConfigMap, Secret, Service, ServiceAccount},
+        networking::v1::{Ingress, NetworkPolicy},
+        policy::v1::PodDisruptionBudget,
+    },
+    apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference},
+};
+use kube::{Resource, ResourceExt};
+
+use crate::{crd::Shop, credentials::Credentials};
+use component::{App, Component, Store};
+
+pub const FIELD_MANAGER: &str = "microshop-operator";
+pub const PART_OF: &str = "microshop";
+
+pub mod labels {
+    pub const NAME: &str = "app.kubernetes.io/name";
+    pub const INSTANCE: &str = "app.kubernetes.io/instance";
+    pub const COMPONENT: &str = "app.kubernetes.io/component";
+    pub const PART_OF: &str = "app.kubernetes.io/part-of";
+    pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+}
+
+/// What rendering needs besides the Shop itself.
+#[derive(Clone, Debug)]
+pub struct RenderInputs<'a> {
+    /// Default image tag: the operator's own version.
+    pub operator_version: &'a str,
+    pub credentials: &'a Credentials,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RenderError {
+    #[error("the Shop has no {0} yet; it must come from the API server")]
+    MissingMetadata(&'static str),
+}
+
+/// One object the shop owns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Deployment(Deployment),
+    StatefulSet(StatefulSet),
+    Service(Service),
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+    ServiceAccount(ServiceAccount),
+    NetworkPolicy(NetworkPolicy),
+    PodDisruptionBudget(PodDisruptionBudget),
+    Ingress(Ingress),
+}
+
+macro_rules! each_object {
+    ($self:expr, $o:ident => $body:expr) => {
+        match $self {
+            Object::Deployment($o) => $body,
+            Object::StatefulSet($o) => $body,
+            Object::Service($o) => $body,
+            Object::ConfigMap($o) => $body,
+            Object::Secret($o) => $body,
+            Object::ServiceAccount($o) => $body,
+            Object::NetworkPolicy($o) => $body,
+            Object::PodDisruptionBudget($o) => $body,
+            Object::Ingress($o) => $body,
+        }
+    };
+}
+
+impl Object {
+    pub fn kind(&self) -> &'static str {
+        each_object!(self, o => kind_of(o))
+    }
+
+    pub fn meta(&self) -> &ObjectMeta {
+        each_object!(self, o => o.meta())
+    }
+
+    pub fn name(&self) -> &str {
+        self.meta().name.as_deref().unwrap_or_default()
+    }
+}
+
+fn kind_of<K: k8s_openapi::Resource>(_: &K) -> &'static str {
+    K::KIND
+}
+
+/// Everything a Shop should own, in an order that lets pods start cleanly: accounts,
+/// secrets and config before the workloads that mount them.
+pub fn render_shop(shop: &Shop, inputs: &RenderInputs) -> Result<Vec<Object>, RenderError> {
+    let ctx = ShopContext::new(shop, inputs)?;
+    let mut objects = Vec::new();
+    objects.extend(secrets::render(&ctx));
+    objects.extend(network::render(&ctx));
+    for app in App::ALL {
+        objects.extend(apps::render(&ctx, app));
+    }
+    for store in Store::ALL {
+        if ctx.runs(store) {
+            objects.extend(stores::render(&ctx, store));
+        }
+    }
+    Ok(objects)
+}
+
+/// The Shop with the facts every renderer needs already worked out.
+pub struct ShopContext<'a> {
+    pub shop: &'a Shop,
+    pub name: String,
+    pub namespace: String,
+    pub owner: OwnerReference,
+    pub version: String,
+    pub credentials: &'a Credentials,
+}
+
+impl<'a> ShopContext<'a> {
+    pub fn new(shop: &'a Shop, inputs: &RenderInputs<'a>) -> Result<Self, RenderError> {
+        let namespace = shop
+            .namespace()
+            .ok_or(RenderError::MissingMetadata("namespace"))?;
+        let owner = shop
+            .controller_owner_ref(&())
+            .ok_or(RenderError::MissingMetadata("uid"))?;
+        let version = shop
+            .spec
+            .version
+            .clone()
+            .unwrap_or_else(|| inputs.operator_version.to_owned());
+        Ok(Self {
+            shop,
+            name: shop.name_any(),
+            namespace,
+            owner,
+            version,
+            credentials: inputs.credentials,
+        })
+    }
+
+    /// Whether the operator runs `store` itself (rather than pointing at an external one).
+    pub fn runs(&self, store: Store) -> bool {
+        store.spec(&self.shop.spec).external.is_none()
+    }
+
+    /// `{shop}-{component}`: several shops can live in one namespace.
+    pub fn object_name(&self, component: Component) -> String {
+        format!("{}-{}", self.name, component.name())
+    }
+
+    /// Labels that pick out one component's pods.
+    pub fn selector(&self, component: Component) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (labels::NAME.to_owned(), component.name().to_owned()),
+            (labels::INSTANCE.to_owned(), self.name.clone()),
+        ])
+    }
+
+    /// Labels that pick out every pod and object of this shop.
+    pub fn shop_selector(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (labels::INSTANCE.to_owned(), self.name.clone()),
+            (labels::PART_OF.to_owned(), PART_OF.to_owned()),
+        ])
+    }
+
+    /// The full label set of an object or pod belonging to `name` with role `role`.
+    pub fn labels(&self, name: &str, role: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (labels::NAME.to_owned(), name.to_owned()),
+            (labels::INSTANCE.to_owned(), self.name.clone()),
+            (labels::COMPONENT.to_owned(), role.to_owned()),
+            (labels::PART_OF.to_owned(), PART_OF.to_owned()),
+            (labels::MANAGED_BY.to_owned(), FIELD_MANAGER.to_owned()),
+        ])
+    }
+
+    pub fn component_labels(&self, component: Component) -> BTreeMap<String, String> {
+        self.labels(component.name(), component.role())
+    }
+
+    /// Metadata of an object named `name` owned by the shop.
+    pub fn meta(&self, name: String, labels: BTreeMap<String, String>) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name),
+            namespace: Some(self.namespace.clone()),
+            labels: Some(labels),
+            owner_references: Some(vec![self.owner.clone()]),
+            ..ObjectMeta::default()
+        }
+    }
+
+    pub fn component_meta(&self, component: Component) -> ObjectMeta {
+        self.meta(
+            self.object_name(component),
+            self.component_labels(component),
+        )
+    }
+
+    /// In-cluster URL of an app's HTTP Service.
+    pub fn http_url(&self, app: App) -> String {
+        format!(
+            "http://{}:{}",
+            self.object_name(Component::App(app)),
+            component::HTTP_PORT
+        )
+    }
+
+    /// Host of a store's headless Service.
+    pub fn store_host(&self, store: Store) -> String {
+        self.object_name(Component::Store(store))
+    }
+}
+
+/// The label selector (as `key=value,...`) the reconciler lists a shop's objects with.
+pub fn shop_label_selector(shop_name: &str) -> String {
+    format!(
+        "{}={shop_name},{}={FIELD_MANAGER}",
+        labels::INSTANCE,
+        labels::MANAGED_BY
+    )
+}

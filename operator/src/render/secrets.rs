@@ -1,0 +1,110 @@
+//! The shop's Secrets, filled from [`Credentials`](crate::credentials::Credentials): one per
+//! store the operator runs (passwords and the URLs services connect with) and the
+//! gateway's JWK sets.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::{ByteString, api::core::v1::Secret};
+
+use super::{
+    Object, ShopContext,
+    component::{App, Component, Store, USER_DATABASES},
+};
+use crate::credentials::keys;
+
+pub fn render(ctx: &ShopContext) -> Vec<Object> {
+    let mut objects = Vec::new();
+    for store in Store::ALL {
+        if ctx.runs(store) {
+            objects.push(Object::Secret(store_secret(ctx, store)));
+        }
+    }
+    objects.push(Object::Secret(gateway_keys(ctx)));
+    objects
+}
+
+fn secret(
+    ctx: &ShopContext,
+    name: String,
+    component: Component,
+    data: BTreeMap<String, String>,
+) -> Secret {
+    Secret {
+        metadata: ctx.meta(name, ctx.component_labels(component)),
+        type_: Some("Opaque".into()),
+        // `data`, not `stringData`: the API server never returns stringData, so a server-side
+        // apply of it would look like a change on every reconcile.
+        data: Some(
+            data.into_iter()
+                .map(|(k, v)| (k, ByteString(v.into_bytes())))
+                .collect(),
+        ),
+        ..Secret::default()
+    }
+}
+
+fn store_secret(ctx: &ShopContext, store: Store) -> Secret {
+    let creds = ctx.credentials;
+    let host = ctx.store_host(store);
+    let port = store.port();
+    let data: BTreeMap<String, String> = match store {
+        Store::UserDb => {
+            let mut data = BTreeMap::from([(
+                keys::SUPERUSER_PASSWORD.to_owned(),
+                creds.user_db_superuser.clone(),
+            )]);
+            for (db, _) in USER_DATABASES {
+                let password = &creds.user_db_roles[db];
+                data.insert(keys::role_password(db), password.clone());
+                data.insert(
+                    keys::database_url(db),
+                    format!("postgres://{db}:{password}@{host}:{port}/{db}"),
+                );
+            }
+            data
+        }
+        Store::CatalogDb => BTreeMap::from([
+            (keys::PASSWORD.to_owned(), creds.catalog_db.clone()),
+            (
+                keys::URL.to_owned(),
+                format!(
+                    "postgres://catalog:{}@{host}:{port}/catalog",
+                    creds.catalog_db
+                ),
+            ),
+        ]),
+        Store::Redis => BTreeMap::from([
+            (keys::PASSWORD.to_owned(), creds.redis.clone()),
+            (
+                keys::URL.to_owned(),
+                format!("redis://:{}@{host}:{port}/0", creds.redis),
+            ),
+        ]),
+        Store::Rabbitmq => BTreeMap::from([
+            (keys::PASSWORD.to_owned(), creds.rabbitmq.clone()),
+            (
+                keys::URL.to_owned(),
+                format!("amqp://microshop:{}@{host}:{port}/%2f", creds.rabbitmq),
+            ),
+        ]),
+    };
+    secret(
+        ctx,
+        keys::store_secret(&ctx.name, store.name()),
+        Component::Store(store),
+        data,
+    )
+}
+
+fn gateway_keys(ctx: &ShopContext) -> Secret {
+    let keys_ = &ctx.credentials.gateway_keys;
+    secret(
+        ctx,
+        keys::gateway_secret(&ctx.name),
+        Component::App(App::Gateway),
+        BTreeMap::from([
+            (keys::PRIVATE_JWKS.to_owned(), keys_.private_jwks.clone()),
+            (keys::PUBLIC_JWKS.to_owned(), keys_.public_jwks.clone()),
+        ]),
+    )
+}
