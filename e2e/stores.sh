@@ -55,3 +55,7 @@ fi
 for _ in $(seq 120); do as_root rabbitmqctl -q ping >/dev/null 2>&1 && break; sleep 1; done
 as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
 echo "rabbitmq ready"
+
+# aiosmtpd: the real SMTP server the email service's tests deliver to (from PyPI).
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd
+echo "aiosmtpd ready"
