@@ -1,0 +1,109 @@
+//! checkout: turns a cart into an order. Prices come from catalog, the shipping cost
+//! from shipping; the order and its `order.placed` outbox row are written in one
+//! PostgreSQL transaction (database `orders`), a relay publishes the outbox to RabbitMQ,
+//! and a consumer moves the order along as payment, shipping and email report back.
+
+mod card;
+mod events;
+mod order;
+mod owner;
+mod relay;
+mod request;
+mod routes;
+mod store;
+mod upstream;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::Router;
+use messaging::{Broker, QueueSpec};
+use serving::{CancellationToken, Readiness, ServeConfig};
+use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use tokio::{sync::Notify, task::JoinHandle};
+
+pub use relay::OutboxRelay;
+
+pub const DEFAULT_PORT: u16 = 8104;
+
+/// The `orders` schema, applied at start.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Outcome events handled at once; each is one short UPDATE.
+const EVENTS_PREFETCH: u16 = 20;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(about = "microshop checkout service")]
+pub struct Config {
+    #[command(flatten)]
+    pub serve: ServeConfig,
+    /// PostgreSQL database holding the orders (`orders`).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// RabbitMQ, for `order.placed` out and the outcome events in.
+    #[arg(long, env = "AMQP_URL")]
+    pub amqp_url: String,
+    #[arg(long, env = "CART_URL", default_value = "http://127.0.0.1:8102")]
+    pub cart_url: String,
+    #[arg(long, env = "CATALOG_URL", default_value = "http://127.0.0.1:8101")]
+    pub catalog_url: String,
+    #[arg(long, env = "SHIPPING_URL", default_value = "http://127.0.0.1:8105")]
+    pub shipping_url: String,
+}
+
+/// The running service: its routes, and the relay and consumer working beside them.
+pub struct App {
+    pub router: Router,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl App {
+    /// Waits for the background tasks, which end once the shutdown token is cancelled
+    /// (the relay after its batch in hand, the consumer after its message in hand).
+    pub async fn stopped(self) {
+        for task in self.background {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "background task failed");
+            }
+        }
+    }
+}
+
+/// Connects, migrates and starts everything; `shutdown` stops the background tasks.
+pub async fn build(config: &Config, shutdown: CancellationToken) -> anyhow::Result<App> {
+    let options: PgConnectOptions = config.database_url.parse()?;
+    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
+    start(pool, config, shutdown)
+}
+
+/// Starts the service on an already migrated pool (`config.database_url` is not used);
+/// tests call this. Must run inside a Tokio runtime.
+pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyhow::Result<App> {
+    let upstream = upstream::Upstream::new(config, UPSTREAM_TIMEOUT)?;
+    let broker = Broker::new(&config.amqp_url, "checkout");
+    let wake = Arc::new(Notify::new());
+    let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
+    let handler = Arc::new(events::OrderEvents::new(pool.clone()));
+    let background = vec![
+        tokio::spawn(relay.run(shutdown.clone())),
+        tokio::spawn(messaging::consume(
+            broker.clone(),
+            QueueSpec::CHECKOUT_EVENTS,
+            EVENTS_PREFETCH,
+            handler,
+            shutdown,
+        )),
+    ];
+    // The broker is reported, but taking an order never needs it: see README "Broker down".
+    let readiness = serving::postgres::readiness(Readiness::new(), pool.clone())
+        .with_check("rabbitmq", broker.probe());
+    let state = routes::AppState {
+        pool,
+        upstream: Arc::new(upstream),
+        relay_wake: wake,
+    };
+    let router = serving::http::skeleton(routes::routes(state), readiness, &config.serve);
+    Ok(App { router, background })
+}
+
+/// How long cart, catalog or shipping may take before checkout answers 503.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(3);

@@ -1,0 +1,182 @@
+//! The outbox relay: publishes the `outbox` rows that `POST /orders` commits to the
+//! `orders` exchange, and marks a row sent only after the broker confirmed it. A row is
+//! therefore published at least once; consumers deduplicate on the message id (the
+//! order id). Several replicas can relay at once: each claims rows with SKIP LOCKED.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::http::{HeaderMap, HeaderValue};
+use messaging::{Broker, LinkError, ORDERS_EXCHANGE, Outgoing, PublishError, Publisher};
+use serving::CancellationToken;
+use sqlx::{PgPool, types::Json};
+use tokio::sync::Notify;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use uuid::Uuid;
+
+/// Rows claimed per transaction.
+const BATCH: i64 = 50;
+/// With nothing pending, look again this often even without a wake-up (another replica
+/// may have taken the order, or a wake-up came while a batch was running).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// After a database error, wait this long before trying again.
+const DATABASE_PAUSE: Duration = Duration::from_millis(500);
+
+pub struct OutboxRelay {
+    pool: PgPool,
+    broker: Broker,
+    wake: Arc<Notify>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Pending {
+    id: i64,
+    order_id: Uuid,
+    kind: String,
+    body: Json<serde_json::Value>,
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+}
+
+enum BatchError {
+    /// The broker link is gone or refused a message: a new session is needed.
+    Broker(PublishError),
+    /// PostgreSQL failed; the broker session is fine and is kept.
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Database(err)
+    }
+}
+
+impl OutboxRelay {
+    pub fn new(pool: PgPool, broker: Broker, wake: Arc<Notify>) -> Self {
+        Self { pool, broker, wake }
+    }
+
+    /// Relays until `shutdown`, reconnecting to the broker with backoff whenever the
+    /// session ends. Orders keep being taken meanwhile; they wait in the outbox.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let relay = Arc::new(self);
+        relay
+            .broker
+            .clone()
+            .supervise("outbox relay", shutdown.clone(), |connection| {
+                let (relay, shutdown) = (relay.clone(), shutdown.clone());
+                async move { relay.session(connection, shutdown).await }
+            })
+            .await;
+    }
+
+    async fn session(
+        &self,
+        connection: messaging::lapin::Connection,
+        shutdown: CancellationToken,
+    ) -> Result<(), LinkError> {
+        let publisher = Publisher::open(&connection).await?;
+        let _live = self.broker.mark_live();
+        tracing::info!("outbox relay connected");
+        while !shutdown.is_cancelled() {
+            match self.relay_batch(&publisher).await {
+                Ok(sent) if sent as i64 == BATCH => continue,
+                Ok(_) => self.idle(&shutdown).await,
+                Err(BatchError::Broker(err)) => return Err(err.into()),
+                Err(BatchError::Database(err)) => {
+                    tracing::warn!(error = %err, "outbox relay: database error; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(DATABASE_PAUSE) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+            }
+            // A dropped link is noticed here even when there is nothing to publish, so
+            // readiness does not report a dead session as live.
+            if !connection.status().connected() {
+                return Err(LinkError::Broker(lost_connection()));
+            }
+        }
+        let _ = connection.close(200, "shutting down".into()).await;
+        Ok(())
+    }
+
+    async fn idle(&self, shutdown: &CancellationToken) {
+        tokio::select! {
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+
+    /// Publishes up to [`BATCH`] pending rows in id order; answers how many were sent.
+    /// On a publish failure, the rows confirmed before it are still committed as sent.
+    async fn relay_batch(&self, publisher: &Publisher) -> Result<usize, BatchError> {
+        let mut tx = self.pool.begin().await?;
+        let pending: Vec<Pending> = sqlx::query_as(
+            "SELECT id, order_id, kind, body, traceparent, tracestate FROM outbox
+             WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut sent = 0;
+        let mut failure = None;
+        for row in &pending {
+            if let Err(err) = publish(publisher, row).await {
+                failure = Some(err);
+                break;
+            }
+            sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = $1")
+                .bind(row.id)
+                .execute(&mut *tx)
+                .await?;
+            sent += 1;
+        }
+        tx.commit().await?;
+        match failure {
+            Some(err) => Err(BatchError::Broker(err)),
+            None => Ok(sent),
+        }
+    }
+}
+
+/// One row, published in a span that continues the trace of the request that took the
+/// order.
+async fn publish(publisher: &Publisher, row: &Pending) -> Result<(), PublishError> {
+    let span = tracing::info_span!("outbox.relay", order.id = %row.order_id, outbox.id = row.id);
+    let _ = span.set_parent(serving::telemetry::extract_context(&trace_headers(row)));
+    let body = serde_json::to_vec(&row.body.0).unwrap_or_default();
+    let message_id = row.order_id.to_string();
+    publisher
+        .publish(Outgoing {
+            exchange: ORDERS_EXCHANGE,
+            routing_key: "",
+            message_id: &message_id,
+            kind: &row.kind,
+            body: &body,
+        })
+        .instrument(span)
+        .await
+}
+
+fn trace_headers(row: &Pending) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("traceparent", &row.traceparent),
+        ("tracestate", &row.tracestate),
+    ] {
+        if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+fn lost_connection() -> messaging::lapin::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the connection to RabbitMQ was lost",
+    )
+    .into()
+}
