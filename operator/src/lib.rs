@@ -1,7 +1,10 @@
 //! The microshop operator: the `Shop` custom resource, rendering a Shop into the objects
-//! it owns, and the status it reports.
+//! it owns, and the controller that applies them and reports back.
 
+pub mod controller;
 pub mod crd;
 pub mod credentials;
+pub mod leader;
+pub mod metrics;
 pub mod render;
 pub mod status;

@@ -1,0 +1,433 @@
+//! The reconciler against a scripted API server (tower-test, as kube-rs's controller-rs
+//! does): every call it makes is recorded, answered, and asserted on.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use http::{Method, Request, Response, StatusCode};
+use k8s_openapi::{
+    api::apps::v1::Deployment,
+    apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference},
+};
+use kube::{
+    Client, Resource,
+    client::Body,
+    runtime::{controller::Action, reflector::ObjectRef},
+};
+use operator::{
+    controller::{self, Backoff, Context, Error},
+    crd::{Shop, ShopSpec},
+    metrics::Metrics,
+    render::{Object, RenderInputs, render_shop},
+};
+use serde_json::{Value, json};
+
+const UID: &str = "7d6b6f3e-0000-4000-8000-000000000001";
+
+fn shop(spec: ShopSpec) -> Shop {
+    let mut shop = Shop::new("demo", spec);
+    shop.metadata.namespace = Some("shops".into());
+    shop.metadata.uid = Some(UID.into());
+    shop.metadata.generation = Some(1);
+    shop.metadata.resource_version = Some("1".into());
+    shop
+}
+
+/// One request the reconciler made.
+#[derive(Clone, Debug)]
+struct Call {
+    method: Method,
+    path: String,
+    query: String,
+    content_type: String,
+    body: Value,
+}
+
+impl Call {
+    fn is_apply(&self) -> bool {
+        self.method == Method::PATCH && self.content_type == "application/apply-patch+yaml"
+    }
+
+    fn query_has(&self, pair: &str) -> bool {
+        self.query.split('&').any(|p| p == pair)
+    }
+}
+
+/// How the fake API server answers.
+#[derive(Clone, Default)]
+struct Script {
+    /// Answer every apply of an owned object with this status (e.g. 500).
+    fail_applies: Option<u16>,
+    /// Objects returned by `list` of Deployments (for the orphan sweep).
+    deployments: Vec<Deployment>,
+}
+
+struct FakeApi {
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+impl FakeApi {
+    /// A client whose every request is answered by `script` and recorded.
+    fn start(shop: &Shop, script: Script) -> (Client, Self) {
+        let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let recorded = calls.clone();
+        let shop_json = serde_json::to_value(shop).unwrap();
+        tokio::spawn(async move {
+            while let Some((request, send)) = handle.next_request().await {
+                let (parts, body) = request.into_parts();
+                let bytes = body.collect_bytes().await.unwrap();
+                let call = Call {
+                    method: parts.method.clone(),
+                    path: parts.uri.path().to_owned(),
+                    query: parts.uri.query().unwrap_or_default().to_owned(),
+                    content_type: parts
+                        .headers
+                        .get(http::header::CONTENT_TYPE)
+                        .map(|v| v.to_str().unwrap().to_owned())
+                        .unwrap_or_default(),
+                    body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                };
+                recorded.lock().unwrap().push(call.clone());
+                let (status, body) = answer(&call, &script, &shop_json);
+                let response = Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(Body::from(serde_json::to_vec(&body).unwrap()))
+                    .unwrap();
+                send.send_response(response);
+            }
+        });
+        (Client::new(service, "default"), Self { calls })
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+fn list(kind: &str, items: Vec<Value>) -> Value {
+    json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1"}, "items": items})
+}
+
+fn answer(call: &Call, script: &Script, shop: &Value) -> (StatusCode, Value) {
+    let path = call.path.as_str();
+    let failure = |code: u16| {
+        json!({"apiVersion": "v1", "kind": "Status", "status": "Failure",
+               "message": "etcdserver: request timed out", "reason": "InternalError", "code": code})
+    };
+    if path.ends_with("/shops/demo/status") {
+        let mut shop = shop.clone();
+        shop["status"] = call.body["status"].clone();
+        return (StatusCode::OK, shop);
+    }
+    if path.contains("/events") {
+        return (StatusCode::CREATED, call.body.clone());
+    }
+    match call.method {
+        Method::GET => {
+            let kind = path.rsplit('/').next().unwrap_or_default();
+            let items = if kind == "deployments" {
+                script
+                    .deployments
+                    .iter()
+                    .map(|d| serde_json::to_value(d).unwrap())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (StatusCode::OK, list(kind, items))
+        }
+        Method::PATCH if call.is_apply() => match script.fail_applies {
+            Some(code) => (StatusCode::from_u16(code).unwrap(), failure(code)),
+            None => (StatusCode::OK, call.body.clone()),
+        },
+        Method::DELETE => (
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Success", "metadata": {}}),
+        ),
+        _ => (StatusCode::NOT_FOUND, failure(404)),
+    }
+}
+
+fn context(client: Client) -> Arc<Context> {
+    Arc::new(Context::new(
+        client,
+        Arc::new(Metrics::default()),
+        Some("operator-0".into()),
+    ))
+}
+
+/// What the reconciler should apply for `shop` (secrets aside, which are random).
+fn rendered(shop: &Shop) -> Vec<Object> {
+    let credentials = operator::credentials::Credentials::keep_or_generate(
+        "demo",
+        &operator::credentials::ExistingSecrets::new(),
+    );
+    let inputs = RenderInputs {
+        operator_version: env!("CARGO_PKG_VERSION"),
+        credentials: &credentials,
+    };
+    render_shop(shop, &inputs).unwrap()
+}
+
+fn resource_path(object: &Object) -> String {
+    let plural = match object.kind() {
+        "Deployment" => "apis/apps/v1/namespaces/shops/deployments",
+        "StatefulSet" => "apis/apps/v1/namespaces/shops/statefulsets",
+        "Service" => "api/v1/namespaces/shops/services",
+        "ConfigMap" => "api/v1/namespaces/shops/configmaps",
+        "Secret" => "api/v1/namespaces/shops/secrets",
+        "ServiceAccount" => "api/v1/namespaces/shops/serviceaccounts",
+        "NetworkPolicy" => "apis/networking.k8s.io/v1/namespaces/shops/networkpolicies",
+        "PodDisruptionBudget" => "apis/policy/v1/namespaces/shops/poddisruptionbudgets",
+        "Ingress" => "apis/networking.k8s.io/v1/namespaces/shops/ingresses",
+        other => panic!("unexpected kind {other}"),
+    };
+    format!("/{plural}/{}", object.name())
+}
+
+#[tokio::test]
+async fn applies_every_rendered_object_with_force_and_the_field_manager() {
+    let shop = shop(ShopSpec::default());
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    let action = controller::reconcile(Arc::new(shop.clone()), context(client))
+        .await
+        .unwrap();
+    assert_eq!(action, Action::requeue(controller::RESYNC));
+
+    let calls = api.calls();
+    let applies: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.is_apply() && !c.path.ends_with("/status"))
+        .collect();
+    let expected: Vec<String> = rendered(&shop).iter().map(resource_path).collect();
+    let applied: Vec<String> = applies.iter().map(|c| c.path.clone()).collect();
+    assert_eq!(applied, expected, "every rendered object, in render order");
+    for call in &applies {
+        assert!(
+            call.query_has("fieldManager=microshop-operator"),
+            "{}",
+            call.path
+        );
+        assert!(call.query_has("force=true"), "{}", call.path);
+        assert!(call.body["apiVersion"].is_string() && call.body["kind"].is_string());
+    }
+    // The first call reads the shop's Secrets back, so passwords are kept, not regenerated.
+    assert_eq!(calls[0].method, Method::GET);
+    assert!(calls[0].path.ends_with("/namespaces/shops/secrets"));
+    assert!(calls[0].query.contains("labelSelector="));
+    // Nothing deleted: nothing was there to sweep.
+    assert!(calls.iter().all(|c| c.method != Method::DELETE));
+    // A new generation is announced with an Event.
+    let events: Vec<_> = calls
+        .iter()
+        .filter(|c| c.path.contains("/events"))
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].body["reason"], "Applied");
+    assert_eq!(events[0].body["regarding"]["name"], "demo");
+}
+
+#[tokio::test]
+async fn status_is_patched_with_conditions_components_and_url() {
+    let shop = shop(ShopSpec::default());
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    controller::reconcile(Arc::new(shop), context(client))
+        .await
+        .unwrap();
+    let calls = api.calls();
+    let status_calls: Vec<_> = calls
+        .iter()
+        .filter(|c| c.path == "/apis/microshop.dev/v1alpha1/namespaces/shops/shops/demo/status")
+        .collect();
+    assert_eq!(status_calls.len(), 1);
+    let call = status_calls[0];
+    assert!(call.is_apply());
+    assert!(call.query_has("fieldManager=microshop-operator") && call.query_has("force=true"));
+    assert_eq!(call.body["apiVersion"], "microshop.dev/v1alpha1");
+    assert_eq!(call.body["kind"], "Shop");
+    assert!(
+        call.body.get("spec").is_none(),
+        "status apply must not claim the spec"
+    );
+    let status = &call.body["status"];
+    assert_eq!(status["observedGeneration"], 1);
+    assert_eq!(status["componentsReady"], "0/13");
+    assert_eq!(status["url"], "http://demo-frontend.shops.svc");
+    let conditions: Vec<(&str, &str)> = status["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["type"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            ("Ready", "False"),
+            ("Progressing", "True"),
+            ("Degraded", "False")
+        ]
+    );
+    for condition in status["conditions"].as_array().unwrap() {
+        assert!(condition["lastTransitionTime"].is_string());
+        assert!(condition["reason"].is_string());
+    }
+    // Status comes last, after everything was applied and observed.
+    assert!(calls.last().unwrap().path.ends_with("/status"));
+}
+
+#[tokio::test]
+async fn a_paused_shop_gets_no_writes_at_all() {
+    let shop = shop(ShopSpec {
+        paused: true,
+        ..ShopSpec::default()
+    });
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    let action = controller::reconcile(Arc::new(shop), context(client))
+        .await
+        .unwrap();
+    assert_eq!(action, Action::await_change());
+    assert!(api.calls().is_empty(), "{:?}", api.calls());
+}
+
+#[tokio::test]
+async fn an_api_error_is_reported_and_requeued_with_growing_backoff() {
+    let shop = Arc::new(shop(ShopSpec::default()));
+    let script = Script {
+        fail_applies: Some(500),
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    let ctx = context(client);
+    let err = controller::reconcile(shop.clone(), ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Apply { .. }), "{err}");
+    assert_eq!(err.metric_label(), "apply");
+
+    let calls = api.calls();
+    // It stopped at the first failed apply, recorded a warning and marked the shop Degraded.
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.is_apply() && !c.path.ends_with("/status"))
+            .count(),
+        1
+    );
+    let warning = calls.iter().find(|c| c.path.contains("/events")).unwrap();
+    assert_eq!(warning.body["type"], "Warning");
+    assert_eq!(warning.body["reason"], "ApplyFailed");
+    let status = calls.iter().find(|c| c.path.ends_with("/status")).unwrap();
+    let degraded = status.body["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Degraded")
+        .unwrap();
+    assert_eq!(degraded["status"], "True");
+    assert!(degraded["message"].as_str().unwrap().contains("timed out"));
+
+    // Each failure waits twice as long as the one before, up to the cap.
+    let delays: Vec<Action> = (0..3)
+        .map(|_| controller::error_policy(shop.clone(), &err, ctx.clone()))
+        .collect();
+    assert_eq!(
+        delays,
+        [
+            Action::requeue(Duration::from_secs(5)),
+            Action::requeue(Duration::from_secs(10)),
+            Action::requeue(Duration::from_secs(20)),
+        ]
+    );
+    assert!(
+        ctx.metrics
+            .encode()
+            .contains(r#"reconcile_errors_total{error="apply"} 3"#)
+    );
+}
+
+#[test]
+fn backoff_is_per_shop_capped_and_reset_by_success() {
+    let backoff = Backoff::default();
+    let demo = ObjectRef::<Shop>::new("demo").within("shops");
+    let other = ObjectRef::<Shop>::new("other").within("shops");
+    for _ in 0..20 {
+        backoff.failed(&demo);
+    }
+    assert_eq!(backoff.failed(&demo), Backoff::MAX);
+    assert_eq!(
+        backoff.failed(&other),
+        Backoff::BASE,
+        "another shop has its own count"
+    );
+    backoff.succeeded(&demo);
+    assert_eq!(backoff.failures(&demo), 0);
+    assert_eq!(backoff.failed(&demo), Backoff::BASE);
+}
+
+fn deployment(name: &str, owner_uid: &str) -> Deployment {
+    Deployment {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some("shops".into()),
+            owner_references: Some(vec![OwnerReference {
+                api_version: Shop::api_version(&()).into(),
+                kind: "Shop".into(),
+                name: "demo".into(),
+                uid: owner_uid.into(),
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            }]),
+            ..ObjectMeta::default()
+        },
+        ..Deployment::default()
+    }
+}
+
+#[tokio::test]
+async fn objects_no_longer_rendered_are_swept_but_only_our_own() {
+    let shop = shop(ShopSpec::default());
+    let script = Script {
+        deployments: vec![
+            deployment("demo-catalog", UID),
+            // Rendered by an older operator, gone from today's render: ours to delete.
+            deployment("demo-recommendations", UID),
+            // Same labels, another owner: not ours.
+            deployment("demo-legacy", "another-uid"),
+        ],
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    controller::reconcile(Arc::new(shop), context(client))
+        .await
+        .unwrap();
+    let calls = api.calls();
+    let deleted: Vec<_> = calls
+        .iter()
+        .filter(|c| c.method == Method::DELETE)
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(
+        deleted,
+        ["/apis/apps/v1/namespaces/shops/deployments/demo-recommendations"]
+    );
+    // Secrets are read, never listed for sweeping or deleted.
+    let secret_calls = calls
+        .iter()
+        .filter(|c| c.path.ends_with("/secrets"))
+        .count();
+    assert_eq!(secret_calls, 1);
+    let pruned = calls
+        .iter()
+        .find(|c| c.path.contains("/events") && c.body["reason"] == "Pruned")
+        .unwrap();
+    assert!(
+        pruned.body["note"]
+            .as_str()
+            .unwrap()
+            .contains("Deployment/demo-recommendations")
+    );
+}
