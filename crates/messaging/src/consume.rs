@@ -81,7 +81,7 @@ pub async fn consume<H: Handler>(
                         FieldTable::default(),
                     )
                     .await?;
-                broker.set_connected(true);
+                let _live = broker.mark_live();
                 tracing::info!(queue = spec.name, prefetch, "consuming");
                 loop {
                     let delivery = tokio::select! {

@@ -12,7 +12,7 @@ mod topology;
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -41,12 +41,29 @@ pub enum LinkError {
     ConsumerClosed,
 }
 
-/// Where the broker is, and whether this process is connected to it right now.
+/// Where the broker is, and whether this process's sessions with it are up right now.
 #[derive(Clone)]
 pub struct Broker {
     url: String,
     name: String,
-    connected: Arc<AtomicBool>,
+    sessions: Arc<Sessions>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    /// Supervised tasks that want a session.
+    wanted: AtomicUsize,
+    /// Of those, the ones whose session is up.
+    live: AtomicUsize,
+}
+
+/// Marks one session up until dropped.
+pub struct LiveSession(Arc<Sessions>);
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Broker {
@@ -55,17 +72,34 @@ impl Broker {
         Self {
             url: url.into(),
             name: name.into(),
-            connected: Arc::new(AtomicBool::new(false)),
+            sessions: Arc::default(),
         }
     }
 
-    /// True while a session is open; readiness probes report it.
+    /// True while every supervised task has its session up; readiness reports it.
     pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
+        let wanted = self.sessions.wanted.load(Ordering::SeqCst);
+        wanted > 0 && self.sessions.live.load(Ordering::SeqCst) >= wanted
     }
 
-    pub(crate) fn set_connected(&self, connected: bool) {
-        self.connected.store(connected, Ordering::Relaxed);
+    /// A readiness probe: fine while [`Broker::is_connected`].
+    pub fn probe(
+        &self,
+    ) -> impl Fn() -> std::future::Ready<Result<(), String>> + Send + Sync + 'static {
+        let broker = self.clone();
+        move || {
+            std::future::ready(if broker.is_connected() {
+                Ok(())
+            } else {
+                Err("not connected to RabbitMQ".to_owned())
+            })
+        }
+    }
+
+    /// Called by a session once it is set up; it counts as up until the guard drops.
+    pub fn mark_live(&self) -> LiveSession {
+        self.sessions.live.fetch_add(1, Ordering::SeqCst);
+        LiveSession(self.sessions.clone())
     }
 
     /// One connection attempt.
@@ -83,6 +117,8 @@ impl Broker {
         F: FnMut(Connection) -> Fut,
         Fut: std::future::Future<Output = Result<(), LinkError>>,
     {
+        self.sessions.wanted.fetch_add(1, Ordering::SeqCst);
+        let _unwant = scopeguard(&self.sessions);
         let mut backoff = reconnect_backoff();
         while !shutdown.is_cancelled() {
             let started = tokio::time::Instant::now();
@@ -90,7 +126,6 @@ impl Broker {
                 Ok(connection) => session(connection).await,
                 Err(err) => Err(LinkError::Broker(err)),
             };
-            self.set_connected(false);
             match outcome {
                 Ok(()) => return,
                 Err(err) => {
@@ -107,6 +142,17 @@ impl Broker {
             }
         }
     }
+}
+
+/// Takes a supervised task off the count when it ends, however it ends.
+fn scopeguard(sessions: &Arc<Sessions>) -> impl Drop + use<> {
+    struct Unwant(Arc<Sessions>);
+    impl Drop for Unwant {
+        fn drop(&mut self) {
+            self.0.wanted.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    Unwant(sessions.clone())
 }
 
 fn reconnect_backoff() -> impl Iterator<Item = Duration> {
