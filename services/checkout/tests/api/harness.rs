@@ -119,11 +119,15 @@ impl Shop {
     /// A shop whose checkout reaches RabbitMQ through the returned proxy, to cut it off.
     pub async fn open_behind_broker_proxy(orders: PgPool) -> (Self, OutageProxy) {
         let vhost = RabbitVhost::create();
-        let upstream = tokio::net::lookup_host(("127.0.0.1", 5672))
+        // The broker AMQP_URL names: amqp://user:pass@host:port/vhost.
+        let base = std::env::var("AMQP_URL").expect("AMQP_URL (set in .cargo/config.toml)");
+        let server = base.rsplit_once('@').map_or(base.as_str(), |(_, s)| s);
+        let server = server.split('/').next().unwrap_or(server);
+        let upstream = tokio::net::lookup_host(server)
             .await
-            .unwrap()
+            .expect("AMQP_URL names host:port")
             .next()
-            .unwrap();
+            .expect("the broker's address");
         let proxy = OutageProxy::start(upstream).await;
         let url = format!(
             "amqp://guest:guest@127.0.0.1:{}/{}",
