@@ -39,12 +39,32 @@ fn schema() -> Value {
 }
 
 fn shop(spec: Value) -> Value {
+    named("demo", spec)
+}
+
+fn named(name: &str, spec: Value) -> Value {
     json!({
         "apiVersion": "microshop.dev/v1alpha1",
         "kind": "Shop",
-        "metadata": {"name": "demo", "namespace": "shops"},
+        "metadata": {"name": name, "namespace": "shops"},
         "spec": spec,
     })
+}
+
+#[test]
+fn shop_names_must_leave_room_for_component_suffixes() {
+    let validator = Validator::new();
+    for ok in ["demo", "a", "shop-2", &"s".repeat(40)] {
+        validator
+            .validate(&schema(), &named(ok, json!({})), None)
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    for bad in [&"s".repeat(41), "2shop", "shop-", "Shop"] {
+        let err = validator
+            .validate(&schema(), &named(bad, json!({})), None)
+            .expect_err(bad);
+        assert!(err.to_string().contains("DNS label"), "{bad}: {err}");
+    }
 }
 
 #[test]

@@ -1,0 +1,69 @@
+# syntax=docker/dockerfile:1
+# One image per program of the workspace, all from one build:
+#   docker build --target catalog -t ghcr.io/microshop/catalog:0.1.0 .
+# Targets: frontend catalog cart identity checkout payment shipping email operator.
+# The tag is the workspace version (Cargo.toml), which is what the operator renders by
+# default: {imageRegistry}/{service}:{version}, imageRegistry defaulting to ghcr.io/microshop.
+# The gateway is not built here: the operator runs devopsfaith/krakend with its config.
+
+# --- build: the whole workspace in release, once ------------------------------------------
+# Debian 12 (bookworm), the same glibc as the distroless runtime below.
+FROM rust:1.95-bookworm AS builder
+WORKDIR /src
+# Manifests first, so dependency builds are cached while sources change.
+COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
+COPY crates crates
+COPY services services
+COPY operator operator
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked --workspace --bins \
+ && mkdir -p /out \
+ && for bin in frontend catalog cart identity checkout payment shipping email operator; do \
+      cp "target/release/$bin" /out/; \
+    done
+
+# --- runtime: distroless with glibc and CA certificates, no shell, numeric non-root user --
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+USER 65532:65532
+ENV PORT=8080 LOG_FORMAT=json
+EXPOSE 8080
+
+FROM runtime AS frontend
+COPY --from=builder /out/frontend /usr/local/bin/frontend
+ENTRYPOINT ["/usr/local/bin/frontend"]
+
+FROM runtime AS catalog
+COPY --from=builder /out/catalog /usr/local/bin/catalog
+ENTRYPOINT ["/usr/local/bin/catalog"]
+
+FROM runtime AS cart
+COPY --from=builder /out/cart /usr/local/bin/cart
+ENTRYPOINT ["/usr/local/bin/cart"]
+
+FROM runtime AS identity
+COPY --from=builder /out/identity /usr/local/bin/identity
+ENTRYPOINT ["/usr/local/bin/identity"]
+
+FROM runtime AS checkout
+COPY --from=builder /out/checkout /usr/local/bin/checkout
+ENTRYPOINT ["/usr/local/bin/checkout"]
+
+FROM runtime AS payment
+COPY --from=builder /out/payment /usr/local/bin/payment
+ENTRYPOINT ["/usr/local/bin/payment"]
+
+FROM runtime AS shipping
+COPY --from=builder /out/shipping /usr/local/bin/shipping
+ENTRYPOINT ["/usr/local/bin/shipping"]
+
+FROM runtime AS email
+COPY --from=builder /out/email /usr/local/bin/email
+ENTRYPOINT ["/usr/local/bin/email"]
+
+# Last, so a plain `docker build .` gives the operator.
+FROM runtime AS operator
+COPY --from=builder /out/operator /usr/local/bin/operator
+ENTRYPOINT ["/usr/local/bin/operator"]
+CMD ["run"]
