@@ -5,10 +5,12 @@
 mod events;
 mod outage;
 mod rabbit;
+mod schema;
 
 pub use events::{Event, EventTap};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;
+pub use schema::schema_pool;
 
 use std::{net::SocketAddr, time::Duration};
 
