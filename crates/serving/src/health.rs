@@ -17,7 +17,16 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// The dependencies a service needs to be ready, each with a probe.
 #[derive(Clone, Default)]
 pub struct Readiness {
-    checks: Vec<(&'static str, Check)>,
+    checks: Vec<Probe>,
+}
+
+#[derive(Clone)]
+struct Probe {
+    name: &'static str,
+    check: Check,
+    /// A degraded dependency is reported but keeps the service ready: it can still do
+    /// its main work without it (checkout takes orders while the broker is away).
+    degrades_only: bool,
 }
 
 impl Readiness {
@@ -25,31 +34,62 @@ impl Readiness {
         Self::default()
     }
 
-    pub fn with_check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    /// A dependency the service cannot work without: unready while it fails.
+    pub fn with_check<F, Fut>(self, name: &'static str, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.checks
-            .push((name, Arc::new(move || Box::pin(check()))));
+        self.add(name, check, false)
+    }
+
+    /// A dependency whose failure is reported in `/readyz` but keeps the service ready.
+    pub fn with_degrading_check<F, Fut>(self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.add(name, check, true)
+    }
+
+    fn add<F, Fut>(mut self, name: &'static str, check: F, degrades_only: bool) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let check: Check = Arc::new(move || Box::pin(check()));
+        self.checks.push(Probe {
+            name,
+            check,
+            degrades_only,
+        });
         self
     }
 
     /// Runs every probe at once; each answers "ok" or why not.
     pub async fn report(&self) -> (bool, BTreeMap<&'static str, String>) {
-        let probes = self.checks.iter().map(|(name, check)| async move {
-            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
+        let probes = self.checks.iter().map(|probe| async move {
+            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, (probe.check)()).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(why)) => Err(why),
                 Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
             };
-            (*name, outcome)
+            (probe, outcome)
         });
         let results = join_all(probes).await;
-        let ready = results.iter().all(|(_, outcome)| outcome.is_ok());
+        let ready = results
+            .iter()
+            .all(|(probe, outcome)| outcome.is_ok() || probe.degrades_only);
         let report = results
             .into_iter()
-            .map(|(name, outcome)| (name, outcome.err().unwrap_or_else(|| "ok".into())))
+            .map(|(probe, outcome)| {
+                let state = match outcome {
+                    Ok(()) => "ok".to_owned(),
+                    Err(why) if probe.degrades_only => format!("degraded: {why}"),
+                    Err(why) => why,
+                };
+                (probe.name, state)
+            })
             .collect();
         (ready, report)
     }

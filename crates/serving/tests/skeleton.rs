@@ -227,3 +227,18 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         "no new connections after shutdown"
     );
 }
+
+#[tokio::test]
+async fn a_degraded_dependency_is_reported_but_keeps_the_service_ready() {
+    let readiness = Readiness::new()
+        .with_check("database", || async { Ok(()) })
+        .with_degrading_check("broker", || async { Err("connection refused".to_owned()) });
+    let (status, _, body) = call(
+        app(readiness),
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["broker"], "degraded: connection refused");
+}
