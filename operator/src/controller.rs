@@ -292,7 +292,7 @@ async fn apply_all(client: &Client, namespace: &str, objects: &[Object]) -> Resu
     for object in objects {
         match object {
             Object::Deployment(o) => apply(client, namespace, o).await?,
-            Object::StatefulSet(o) => apply(client, namespace, o).await?,
+            Object::StatefulSet(o) => apply_stateful_set(client, namespace, o).await?,
             Object::Service(o) => apply(client, namespace, o).await?,
             Object::ConfigMap(o) => apply(client, namespace, o).await?,
             Object::Secret(o) => apply(client, namespace, o).await?,
@@ -327,6 +327,35 @@ where
             source,
         })?;
     Ok(())
+}
+
+/// A StatefulSet's `volumeClaimTemplates` (and a few other fields) are immutable: a store
+/// given `storage` later cannot be patched. The StatefulSet is then deleted with its pods
+/// orphaned and applied anew; the new one adopts the pods and rolls them onto the claims.
+async fn apply_stateful_set(
+    client: &Client,
+    namespace: &str,
+    object: &StatefulSet,
+) -> Result<(), Error> {
+    match apply(client, namespace, object).await {
+        Err(Error::Apply {
+            source: kube::Error::Api(status),
+            name,
+            ..
+        }) if status.code == 422 => {
+            tracing::info!(statefulset = %name, reason = %status.message, "immutable field changed; re-creating");
+            let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+            api.delete(&name, &DeleteParams::orphan())
+                .await
+                .map_err(|source| Error::Delete {
+                    kind: "StatefulSet",
+                    name,
+                    source,
+                })?;
+            apply(client, namespace, object).await
+        }
+        other => other,
+    }
 }
 
 struct Sweep<'a> {

@@ -189,3 +189,13 @@ fn schema_bounds_replicas_and_storage_sizes() {
         assert!(!size.is_match(bad), "{bad:?} is not a storage size");
     }
 }
+
+#[test]
+fn the_kind_shop_is_a_valid_shop() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/kind/shop.yaml");
+    let shop: Value = yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    Validator::new().validate(&schema(), &shop, None).unwrap();
+    let defaulted = apply_defaults(&schema(), &shop);
+    let parsed: Shop = serde_json::from_value(defaulted).unwrap();
+    assert_eq!(parsed.spec.exposure.node_port, Some(30080));
+}

@@ -62,6 +62,8 @@ struct Script {
     fail_applies: Option<u16>,
     /// Objects returned by `list` of Deployments (for the orphan sweep).
     deployments: Vec<Deployment>,
+    /// Answer the first apply of this StatefulSet with 422 (an immutable field changed).
+    immutable_stateful_set: Option<&'static str>,
 }
 
 struct FakeApi {
@@ -90,8 +92,14 @@ impl FakeApi {
                         .unwrap_or_default(),
                     body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
                 };
+                let earlier = recorded
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|c: &&Call| c.path == call.path && c.method == call.method)
+                    .count();
                 recorded.lock().unwrap().push(call.clone());
-                let (status, body) = answer(&call, &script, &shop_json);
+                let (status, body) = answer(&call, &script, &shop_json, earlier);
                 let response = Response::builder()
                     .status(status)
                     .header("content-type", "application/json")
@@ -112,7 +120,7 @@ fn list(kind: &str, items: Vec<Value>) -> Value {
     json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1"}, "items": items})
 }
 
-fn answer(call: &Call, script: &Script, shop: &Value) -> (StatusCode, Value) {
+fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (StatusCode, Value) {
     let path = call.path.as_str();
     let failure = |code: u16| {
         json!({"apiVersion": "v1", "kind": "Status", "status": "Failure",
@@ -139,6 +147,20 @@ fn answer(call: &Call, script: &Script, shop: &Value) -> (StatusCode, Value) {
                 Vec::new()
             };
             (StatusCode::OK, list(kind, items))
+        }
+        Method::PATCH
+            if call.is_apply()
+                && earlier == 0
+                && script
+                    .immutable_stateful_set
+                    .is_some_and(|name| path.ends_with(&format!("/statefulsets/{name}"))) =>
+        {
+            let mut status = failure(422);
+            status["reason"] = json!("Invalid");
+            status["message"] = json!(
+                "StatefulSet.apps is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+            );
+            (StatusCode::UNPROCESSABLE_ENTITY, status)
         }
         Method::PATCH if call.is_apply() => match script.fail_applies {
             Some(code) => (StatusCode::from_u16(code).unwrap(), failure(code)),
@@ -429,5 +451,31 @@ async fn objects_no_longer_rendered_are_swept_but_only_our_own() {
             .as_str()
             .unwrap()
             .contains("Deployment/demo-recommendations")
+    );
+}
+
+#[tokio::test]
+async fn a_stateful_set_with_a_changed_immutable_field_is_recreated_keeping_its_pods() {
+    let mut spec = ShopSpec::default();
+    spec.redis.storage = Some(operator::crd::Storage {
+        size: k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
+        storage_class_name: None,
+    });
+    let shop = shop(spec);
+    let script = Script {
+        immutable_stateful_set: Some("demo-redis"),
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    controller::reconcile(Arc::new(shop), context(client))
+        .await
+        .unwrap();
+    let path = "/apis/apps/v1/namespaces/shops/statefulsets/demo-redis";
+    let calls: Vec<_> = api.calls().into_iter().filter(|c| c.path == path).collect();
+    let methods: Vec<_> = calls.iter().map(|c| c.method.as_str()).collect();
+    assert_eq!(methods, ["PATCH", "DELETE", "PATCH"]);
+    assert_eq!(
+        calls[1].body["propagationPolicy"], "Orphan",
+        "the pods stay up"
     );
 }
