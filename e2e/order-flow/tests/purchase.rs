@@ -181,3 +181,52 @@ async fn a_checkout_retried_with_the_same_key_is_one_order_paid_once(database: P
     assert_eq!(Shop::ledger_rows(&shop.payments, "charges", id).await, 1);
     shop.close().await;
 }
+
+/// Every row of every table of every service's schema, as text.
+async fn everything_stored(database: &PgPool) -> String {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables
+         WHERE table_schema IN ('public', 'catalog', 'payment', 'shipping', 'email') AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(database)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 8, "found the services' tables: {tables:?}");
+    let mut dump = String::new();
+    for (schema, table) in tables {
+        let query = format!(
+            "SELECT coalesce(string_agg(t::text, ' '), '') FROM \"{schema}\".\"{table}\" t"
+        );
+        let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+            .fetch_one(database)
+            .await
+            .unwrap();
+        dump.push_str(&rows);
+    }
+    dump
+}
+
+#[sqlx::test(migrator = "checkout::MIGRATOR")]
+async fn no_service_keeps_the_card_number_or_the_cvv(database: PgPool) {
+    let shop = Shop::open(database.clone()).await;
+    let order = shop.buy(APPROVED).await;
+    let id = order["id"].as_str().unwrap();
+    shop.wait_for_order(id, SETTLE, fulfilled).await;
+
+    let number = APPROVED.replace(' ', "");
+    let stored = everything_stored(&database).await;
+    assert!(
+        stored.contains("4242"),
+        "the last four are kept, so the search reads real rows"
+    );
+    assert!(!stored.contains(&number), "no table holds the card number");
+    assert!(!stored.contains("\"cvv\""), "no table holds a CVV");
+    let mails = shop.email.get("/emails").await.text().await.unwrap();
+    assert!(!mails.contains(&number), "no mail shows the card number");
+    let answer = shop.order(id).await.to_string();
+    assert!(
+        !answer.contains(&number),
+        "the order as served has no card number"
+    );
+    shop.close().await;
+}
