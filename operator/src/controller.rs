@@ -142,6 +142,7 @@ impl Context {
 /// How often a healthy shop is looked at again even when nothing changed.
 pub const RESYNC: Duration = Duration::from_secs(300);
 
+#[tracing::instrument(skip_all, fields(shop.name = %shop.name_any(), shop.namespace = shop.namespace().unwrap_or_default()))]
 pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     ctx.metrics.reconciled();
@@ -156,6 +157,10 @@ pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Err
 async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     if shop.spec.paused {
         tracing::info!(shop = %shop.name_any(), "paused; leaving everything as it is");
+        return Ok(Action::await_change());
+    }
+    if shop.metadata.deletion_timestamp.is_some() {
+        // The garbage collector is removing what the Shop owns; re-applying would fight it.
         return Ok(Action::await_change());
     }
     let namespace = shop

@@ -29,6 +29,8 @@ pub struct Credentials {
     pub catalog_db: String,
     pub redis: String,
     pub rabbitmq: String,
+    /// Key of the frontend's CSRF tokens, shared by its replicas and kept across restarts.
+    pub frontend_csrf: String,
     pub gateway_keys: GatewayKeys,
 }
 
@@ -47,6 +49,7 @@ pub mod keys {
     pub const URL: &str = "url";
     pub const PRIVATE_JWKS: &str = "private.json";
     pub const PUBLIC_JWKS: &str = "public.json";
+    pub const CSRF_SECRET: &str = "csrf-secret";
 
     pub fn role_password(database: &str) -> String {
         format!("{database}-password")
@@ -56,7 +59,7 @@ pub mod keys {
         format!("{database}-url")
     }
 
-    pub fn store_secret(shop: &str, store: &str) -> String {
+    pub fn component_secret(shop: &str, store: &str) -> String {
         format!("{shop}-{store}")
     }
 
@@ -69,7 +72,9 @@ impl Credentials {
     /// Keeps every value `existing` already holds for the shop `shop` and generates the rest.
     pub fn keep_or_generate(shop: &str, existing: &ExistingSecrets) -> Self {
         let read = |store: &str, key: &str| -> Option<String> {
-            let value = existing.get(&keys::store_secret(shop, store))?.get(key)?;
+            let value = existing
+                .get(&keys::component_secret(shop, store))?
+                .get(key)?;
             String::from_utf8(value.0.clone())
                 .ok()
                 .filter(|s| !s.is_empty())
@@ -89,6 +94,7 @@ impl Credentials {
             catalog_db: keep("catalog-db", keys::PASSWORD),
             redis: keep("redis", keys::PASSWORD),
             rabbitmq: keep("rabbitmq", keys::PASSWORD),
+            frontend_csrf: keep("frontend", keys::CSRF_SECRET),
             gateway_keys,
         }
     }

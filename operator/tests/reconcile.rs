@@ -479,3 +479,17 @@ async fn a_stateful_set_with_a_changed_immutable_field_is_recreated_keeping_its_
         "the pods stay up"
     );
 }
+
+#[tokio::test]
+async fn a_shop_being_deleted_is_left_to_the_garbage_collector() {
+    let mut shop = shop(ShopSpec::default());
+    shop.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now(),
+    ));
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    let action = controller::reconcile(Arc::new(shop), context(client))
+        .await
+        .unwrap();
+    assert_eq!(action, Action::await_change());
+    assert!(api.calls().is_empty(), "{:?}", api.calls());
+}

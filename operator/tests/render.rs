@@ -146,7 +146,7 @@ fn an_empty_spec_renders_every_expected_object() {
             ("ConfigMap", 2),
             ("Deployment", 9),
             ("NetworkPolicy", 15),
-            ("Secret", 5),
+            ("Secret", 6),
             ("Service", 13),
             ("ServiceAccount", 13),
             ("StatefulSet", 4),
@@ -163,7 +163,14 @@ fn an_empty_spec_renders_every_expected_object() {
     );
     assert_eq!(
         names(&objects, "Secret"),
-        set(&["user-db", "catalog-db", "redis", "rabbitmq", "gateway-jwk"])
+        set(&[
+            "user-db",
+            "catalog-db",
+            "redis",
+            "rabbitmq",
+            "gateway-jwk",
+            "frontend"
+        ])
     );
     let mut policies = all.clone();
     policies.extend(["default-deny", "allow-dns"]);
@@ -333,6 +340,10 @@ fn services_are_wired_as_the_design_says() {
         Some("http://demo-gateway:8080")
     );
     assert!(env(&c("frontend"), "DATABASE_URL").is_none());
+    assert_eq!(
+        secret_ref(env(&c("frontend"), "CSRF_SECRET").unwrap()),
+        ("demo-frontend".into(), "csrf-secret".into())
+    );
 
     // Each URL a service is given is in the Secret the operator renders.
     let secrets: BTreeMap<String, &Secret> = objects

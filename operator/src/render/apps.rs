@@ -267,7 +267,7 @@ fn from_secret(name: &str, secret: String, key: String) -> EnvVar {
 pub fn store_url_ref(ctx: &ShopContext, app: App, store: Store) -> (String, String) {
     let secret = match &store.spec(&ctx.shop.spec).external {
         Some(external) => external.secret_ref.name.clone(),
-        None => keys::store_secret(&ctx.name, store.name()),
+        None => keys::component_secret(&ctx.name, store.name()),
     };
     let key = match store {
         Store::UserDb => keys::database_url(
@@ -287,6 +287,14 @@ fn env(ctx: &ShopContext, app: App) -> Vec<EnvVar> {
         plain("RUST_LOG", "info"),
         plain("OTEL_SERVICE_NAME", app.name()),
     ];
+    if app == App::Frontend {
+        // One key for every replica, so a form rendered by one is accepted by another.
+        env.push(from_secret(
+            "CSRF_SECRET",
+            keys::component_secret(&ctx.name, app.name()),
+            keys::CSRF_SECRET.to_owned(),
+        ));
+    }
     let telemetry = &ctx.shop.spec.telemetry;
     if let Some(endpoint) = &telemetry.otlp_endpoint {
         env.push(plain("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()));

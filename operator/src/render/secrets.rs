@@ -1,6 +1,6 @@
 //! The shop's Secrets, filled from [`Credentials`](crate::credentials::Credentials): one per
-//! store the operator runs (passwords and the URLs services connect with) and the
-//! gateway's JWK sets.
+//! store the operator runs (passwords and the URLs services connect with), the
+//! gateway's JWK sets and the frontend's CSRF key.
 
 use std::collections::BTreeMap;
 
@@ -16,11 +16,24 @@ pub fn render(ctx: &ShopContext) -> Vec<Object> {
     let mut objects = Vec::new();
     for store in Store::ALL {
         if ctx.runs(store) {
-            objects.push(Object::Secret(store_secret(ctx, store)));
+            objects.push(Object::Secret(component_secret(ctx, store)));
         }
     }
     objects.push(Object::Secret(gateway_keys(ctx)));
+    objects.push(Object::Secret(frontend(ctx)));
     objects
+}
+
+fn frontend(ctx: &ShopContext) -> Secret {
+    secret(
+        ctx,
+        keys::component_secret(&ctx.name, App::Frontend.name()),
+        Component::App(App::Frontend),
+        BTreeMap::from([(
+            keys::CSRF_SECRET.to_owned(),
+            ctx.credentials.frontend_csrf.clone(),
+        )]),
+    )
 }
 
 fn secret(
@@ -43,7 +56,7 @@ fn secret(
     }
 }
 
-fn store_secret(ctx: &ShopContext, store: Store) -> Secret {
+fn component_secret(ctx: &ShopContext, store: Store) -> Secret {
     let creds = ctx.credentials;
     let host = ctx.store_host(store);
     let port = store.port();
@@ -90,7 +103,7 @@ fn store_secret(ctx: &ShopContext, store: Store) -> Secret {
     };
     secret(
         ctx,
-        keys::store_secret(&ctx.name, store.name()),
+        keys::component_secret(&ctx.name, store.name()),
         Component::Store(store),
         data,
     )

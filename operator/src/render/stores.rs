@@ -104,7 +104,7 @@ fn secret_env(ctx: &ShopContext, store: Store, name: &str, key: &str) -> EnvVar 
         value: None,
         value_from: Some(EnvVarSource {
             secret_key_ref: Some(SecretKeySelector {
-                name: keys::store_secret(&ctx.name, store.name()),
+                name: keys::component_secret(&ctx.name, store.name()),
                 key: key.into(),
                 optional: Some(false),
             }),
