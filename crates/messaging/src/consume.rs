@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{Broker, LinkError, Publisher, QueueSpec, context};
+use crate::{Broker, LinkError, Publisher, QueueSpec, SETUP_TIMEOUT, context};
+
+/// How often an idle consumer checks that its connection is still up.
+const LINK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What became of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,25 +72,38 @@ pub async fn consume<H: Handler>(
             let (broker, handler, shutdown) = (broker.clone(), handler.clone(), shutdown.clone());
             async move {
                 let publisher = Publisher::open(&connection).await?;
-                let channel = connection.create_channel().await?;
-                channel
-                    .basic_qos(prefetch, BasicQosOptions::default())
-                    .await?;
-                let mut deliveries = channel
-                    .basic_consume(
-                        spec.name.into(),
-                        "".into(),
-                        BasicConsumeOptions::default(),
-                        FieldTable::default(),
-                    )
-                    .await?;
+                let setup = async {
+                    let channel = connection.create_channel().await?;
+                    channel
+                        .basic_qos(prefetch, BasicQosOptions::default())
+                        .await?;
+                    channel
+                        .basic_consume(
+                            spec.name.into(),
+                            "".into(),
+                            BasicConsumeOptions::default(),
+                            FieldTable::default(),
+                        )
+                        .await
+                };
+                let mut deliveries = tokio::time::timeout(SETUP_TIMEOUT, setup)
+                    .await
+                    .map_err(|_| LinkError::Stalled("consumer setup"))??;
                 let _live = broker.mark_live();
                 tracing::info!(queue = spec.name, prefetch, "consuming");
+                // A quiet queue on a dead link would wait forever: look at the link now and then.
+                let mut link_check = tokio::time::interval(LINK_CHECK);
                 loop {
                     let delivery = tokio::select! {
                         biased;
                         _ = shutdown.cancelled() => break,
                         next = deliveries.next() => next,
+                        _ = link_check.tick() => {
+                            if connection.status().connected() {
+                                continue;
+                            }
+                            return Err(LinkError::ConsumerClosed);
+                        }
                     };
                     let delivery = match delivery {
                         Some(delivery) => delivery?,
@@ -107,7 +123,7 @@ async fn process<H: Handler>(
     delivery: Delivery,
     handler: &H,
     publisher: &Publisher,
-) -> Result<(), lapin::Error> {
+) -> Result<(), LinkError> {
     let headers = delivery.properties.headers().clone().unwrap_or_default();
     let message = Incoming {
         message_id: delivery
@@ -144,20 +160,19 @@ async fn process<H: Handler>(
         .instrument(span.clone())
         .await;
     span.record("outcome", format!("{outcome:?}"));
-    match outcome {
-        Outcome::Ack => delivery.ack(BasicAckOptions::default()).await?,
-        Outcome::Retry => {
-            delivery
-                .reject(BasicRejectOptions { requeue: true })
-                .await?
-        }
-        Outcome::DeadLetter => {
-            delivery
-                .reject(BasicRejectOptions { requeue: false })
-                .await?
+    let settle = async {
+        match outcome {
+            Outcome::Ack => delivery.ack(BasicAckOptions::default()).await,
+            Outcome::Retry => delivery.reject(BasicRejectOptions { requeue: true }).await,
+            Outcome::DeadLetter => delivery.reject(BasicRejectOptions { requeue: false }).await,
         }
     };
-    Ok(())
+    // An ack on a connection that died under it may never resolve: end the session and
+    // reconnect; the broker redelivers what was not acked, and handlers are idempotent.
+    match tokio::time::timeout(crate::CONFIRM_TIMEOUT, settle).await {
+        Ok(result) => result.map(drop).map_err(LinkError::from),
+        Err(_) => Err(LinkError::Stalled("ack")),
+    }
 }
 
 /// How many times a quorum queue delivered this message before (header set by RabbitMQ).

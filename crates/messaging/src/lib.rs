@@ -22,13 +22,17 @@ use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
 pub use consume::{Handler, Incoming, Outcome, consume};
-pub use publish::{Outgoing, PublishError, Publisher};
+pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{
     DEAD_LETTER_EXCHANGE, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, QUEUES, QueueSpec,
     dead_letter_queue, declare_topology,
 };
 
 pub use lapin;
+
+/// How long connecting, or setting up channels on a fresh connection, may take. A
+/// broker that is starting or stopping can accept a socket and then never answer.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Why a session with the broker ended.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,8 @@ pub enum LinkError {
     Publish(#[from] PublishError),
     #[error("the broker ended the consumer")]
     ConsumerClosed,
+    #[error("the broker did not answer a {0} in time")]
+    Stalled(&'static str),
 }
 
 /// Where the broker is, and whether this process's sessions with it are up right now.
@@ -122,9 +128,10 @@ impl Broker {
         let mut backoff = reconnect_backoff();
         while !shutdown.is_cancelled() {
             let started = tokio::time::Instant::now();
-            let outcome = match self.connect().await {
-                Ok(connection) => session(connection).await,
-                Err(err) => Err(LinkError::Broker(err)),
+            let outcome = match tokio::time::timeout(SETUP_TIMEOUT, self.connect()).await {
+                Ok(Ok(connection)) => session(connection).await,
+                Ok(Err(err)) => Err(LinkError::Broker(err)),
+                Err(_) => Err(LinkError::Stalled("connect")),
             };
             match outcome {
                 Ok(()) => return,

@@ -8,7 +8,7 @@ use lapin::{
 };
 use tracing::Instrument;
 
-use crate::{context, topology::declare_topology};
+use crate::{LinkError, SETUP_TIMEOUT, context, topology::declare_topology};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -20,7 +20,12 @@ pub enum PublishError {
     Unroutable(String),
     #[error("publisher confirms are not enabled on this channel")]
     ConfirmsOff,
+    #[error("no confirm within {0:?}")]
+    Unconfirmed(std::time::Duration),
 }
+
+/// How long a publish may wait for the broker's confirm.
+pub const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One message to send.
 #[derive(Debug, Clone)]
@@ -42,13 +47,19 @@ pub struct Publisher {
 
 impl Publisher {
     /// Opens a channel in confirm mode and declares the topology on it.
-    pub async fn open(connection: &Connection) -> Result<Self, lapin::Error> {
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
-        declare_topology(&channel).await?;
-        Ok(Self { channel })
+    pub async fn open(connection: &Connection) -> Result<Self, LinkError> {
+        let open = async {
+            let channel = connection.create_channel().await?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
+            declare_topology(&channel).await?;
+            Ok::<_, lapin::Error>(Self { channel })
+        };
+        match tokio::time::timeout(SETUP_TIMEOUT, open).await {
+            Ok(opened) => Ok(opened?),
+            Err(_) => Err(LinkError::Stalled("channel setup")),
+        }
     }
 
     /// Publishes a persistent JSON message carrying the current trace context, and waits
@@ -78,20 +89,21 @@ impl Publisher {
             .with_type(message.kind.into())
             .with_timestamp(unix_seconds())
             .with_headers(headers);
-        let confirmation = self
-            .channel
-            .basic_publish(
-                message.exchange.into(),
-                message.routing_key.into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                message.body,
-                properties,
-            )
-            .await?
-            .await?;
+        let publish = self.channel.basic_publish(
+            message.exchange.into(),
+            message.routing_key.into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            message.body,
+            properties,
+        );
+        // A confirm that never comes (the connection died under it) must not hold the
+        // caller forever: past the limit the message counts as not sent.
+        let confirmation = tokio::time::timeout(CONFIRM_TIMEOUT, async { publish.await?.await })
+            .await
+            .map_err(|_| PublishError::Unconfirmed(CONFIRM_TIMEOUT))??;
         match confirmation {
             // With `mandatory`, an unroutable message is acked AND returned: not sent.
             Confirmation::Ack(Some(_returned)) => {

@@ -40,6 +40,14 @@ pub struct Shop {
 impl Shop {
     /// Starts every service on `database` (checkout's tables in its default schema).
     pub async fn open(database: PgPool) -> Self {
+        // Warnings and errors of every service show with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let vhost = RabbitVhost::create();
         let serve = ServeConfig::for_tests();
         let shutdown = CancellationToken::new();
