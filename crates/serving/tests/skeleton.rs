@@ -97,7 +97,7 @@ async fn healthz_answers_and_readyz_reports_each_check() {
 
 #[tokio::test]
 async fn a_check_that_hangs_counts_as_unready() {
-    let readiness = Readiness::new().with_check("stuck", || std::future::pending());
+    let readiness = Readiness::new().with_check("stuck", std::future::pending);
     // The probe's own limit (2 s) is shorter than the request timeout.
     let (status, _, body) = call(
         app_with_timeout(readiness, 5_000),
