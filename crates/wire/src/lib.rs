@@ -1,7 +1,10 @@
 //! Payload shapes that cross service boundaries (see DESIGN.md "Payload shapes").
 //! Services may add fields; they never rename these.
 
+pub mod address;
+pub mod email;
 pub mod events;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +88,8 @@ pub struct Cart {
     pub updated_at: Option<String>,
 }
 
-/// A postal address (checkout's shipping address, an account's saved address).
+/// A postal address as events and quote requests carry it; `address::PostalAddress` is
+/// the same shape, validated, for reading one from a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     pub name: String,

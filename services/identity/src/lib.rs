@@ -1,7 +1,6 @@
 //! identity: accounts, argon2id password hashes, and the claims of an access token
 //! that the gateway signs (identity never holds a key), on PostgreSQL `users`.
 
-mod address;
 mod domain;
 mod password;
 mod routes;

@@ -4,11 +4,9 @@
 use serde::Serialize;
 use sqlx::{PgPool, types::Json};
 use uuid::Uuid;
+use wire::{address::PostalAddress, email::Email};
 
-use crate::{
-    address::Address,
-    domain::{DisplayName, Email},
-};
+use crate::domain::DisplayName;
 
 /// An account as `GET /me` shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -16,7 +14,7 @@ pub struct Profile {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    pub address: Option<Json<Address>>,
+    pub address: Option<Json<PostalAddress>>,
 }
 
 /// An account and its stored password hash, for login.
@@ -39,7 +37,7 @@ pub struct NewAccount<'a> {
 pub struct ProfileChanges<'a> {
     pub name: Option<&'a DisplayName>,
     pub email: Option<&'a Email>,
-    pub address: Option<Option<&'a Address>>,
+    pub address: Option<Option<&'a PostalAddress>>,
 }
 
 /// Fails with a unique violation (see [`is_email_taken`]) when the e-mail is in use.

@@ -3,7 +3,6 @@
 //! `payment.failed` (cancels it), recorded in PostgreSQL `shipping`, and publishes
 //! `shipment.created` / `shipment.cancelled`.
 
-mod address;
 mod consumer;
 mod quote;
 mod routes;

@@ -3,9 +3,7 @@
 //! plus 1.50 USD for each item beyond the first.
 
 use serde::Deserialize;
-use wire::Money;
-
-use crate::address::Destination;
+use wire::{Money, address::PostalAddress};
 
 pub const DOMESTIC_COUNTRY: &str = "US";
 pub const DOMESTIC_BASE_MINOR: i64 = 499;
@@ -31,7 +29,7 @@ pub fn quote(country: &str, units: u32) -> Money {
 /// `POST /quotes`'s body: `wire::QuoteRequest`'s shape, each part parsed valid.
 #[derive(Debug, Deserialize)]
 pub struct QuoteRequest {
-    pub address: Destination,
+    pub address: PostalAddress,
     pub items: Items,
 }
 

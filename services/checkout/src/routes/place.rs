@@ -53,7 +53,7 @@ pub async fn place(
         return Err(Problem::invalid_field("cart", "the cart is empty"));
     }
     let lines = state.upstream.price(&cart.items).await?;
-    let address = request.address.to_wire();
+    let address = wire::Address::from(&request.address);
     let shipping_cost = state
         .upstream
         .quote(&QuoteRequest {

@@ -6,10 +6,11 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use serving::{JsonBody, Problem};
 use uuid::Uuid;
+use wire::email::Email;
 
 use super::{AppState, email_taken_or, invalid_credentials};
 use crate::{
-    domain::{DisplayName, Email, Password},
+    domain::{DisplayName, Password},
     password, store,
     token::{self, Subject, TokenResponse},
 };

@@ -8,11 +8,11 @@ use axum::{
 use serde::{Deserialize, Deserializer};
 use serving::{JsonBody, Problem};
 use uuid::Uuid;
+use wire::{address::PostalAddress, email::Email};
 
 use super::{AppState, email_taken_or};
 use crate::{
-    address::Address,
-    domain::{DisplayName, Email, Password},
+    domain::{DisplayName, Password},
     password,
     store::{self, Profile, ProfileChanges},
 };
@@ -54,7 +54,7 @@ pub struct Changes {
     email: Option<Email>,
     /// Absent leaves the address; `null` removes it.
     #[serde(default, deserialize_with = "present")]
-    address: Option<Option<Address>>,
+    address: Option<Option<PostalAddress>>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).

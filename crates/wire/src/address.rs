@@ -1,54 +1,60 @@
-//! A postal address as DESIGN.md shapes it for checkout, kept on the account so the
-//! shop can prefill it. Every field is bounded, non-empty text; the country is an
-//! ISO 3166-1 alpha-2 code.
+//! A postal address that can only be built valid: every field bounded, non-empty text,
+//! the country an ISO 3166-1 alpha-2 code. A bad field comes back named by serde's path
+//! (`address.country`). Checkout's shipping address, an account's saved one, a quote's
+//! destination.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::bounded_text;
+use crate::{Address, text::Text};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Address {
+pub struct PostalAddress {
     pub name: Text<100>,
     pub street: Text<200>,
     pub city: Text<100>,
     pub postal_code: Text<20>,
-    pub country: Country,
+    pub country: CountryCode,
 }
 
-/// Trimmed text of 1..=`MAX` characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String")]
-pub struct Text<const MAX: usize>(String);
-
-impl<const MAX: usize> TryFrom<String> for Text<MAX> {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        bounded_text(&value, MAX).map(Text)
+impl From<&PostalAddress> for Address {
+    fn from(address: &PostalAddress) -> Self {
+        Address {
+            name: address.name.as_str().to_owned(),
+            street: address.street.as_str().to_owned(),
+            city: address.city.as_str().to_owned(),
+            postal_code: address.postal_code.as_str().to_owned(),
+            country: address.country.as_str().to_owned(),
+        }
     }
 }
 
 /// An ISO 3166-1 alpha-2 country code, accepted in either case and kept upper-case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String")]
-pub struct Country(String);
+pub struct CountryCode(String);
 
-impl TryFrom<String> for Country {
+impl CountryCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CountryCode {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
         let code = value.trim().to_ascii_uppercase();
-        if ISO_3166_ALPHA_2.contains(&code.as_str()) {
-            Ok(Country(code))
+        if ISO_3166_ALPHA_2.binary_search(&code.as_str()).is_ok() {
+            Ok(CountryCode(code))
         } else {
             Err("must be an ISO 3166-1 alpha-2 country code such as \"DE\" or \"US\"".into())
         }
     }
 }
 
-/// The 249 officially assigned codes. A closed list rather than "two letters", so a
-/// typo ("UK", "XX") is caught here instead of at the carrier.
+/// The 249 officially assigned codes, sorted. A closed list rather than "two letters",
+/// so a typo ("UK", "XX") is caught here instead of at the carrier.
 const ISO_3166_ALPHA_2: [&str; 249] = [
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
@@ -85,11 +91,16 @@ mod tests {
 
     #[test]
     fn a_valid_address_is_trimmed_and_its_country_upper_cased() {
-        let parsed: Address = serde_json::from_value(address("gb")).unwrap();
-        assert_eq!(parsed.country, Country("GB".into()));
+        let parsed: PostalAddress = serde_json::from_value(address("gb")).unwrap();
+        assert_eq!(parsed.country.as_str(), "GB");
         assert_eq!(
             serde_json::to_value(&parsed).unwrap()["name"],
             "Ada Lovelace"
+        );
+        let plain = Address::from(&parsed);
+        assert_eq!(
+            (plain.name.as_str(), plain.country.as_str()),
+            ("Ada Lovelace", "GB")
         );
     }
 
@@ -101,7 +112,7 @@ mod tests {
             ("DEU", "alpha-3"),
             ("", "empty"),
         ] {
-            assert!(Country::try_from(code.to_owned()).is_err(), "{why}");
+            assert!(CountryCode::try_from(code.to_owned()).is_err(), "{why}");
         }
     }
 
@@ -119,12 +130,12 @@ mod tests {
     fn every_field_is_required_and_bounded() {
         let mut missing = address("DE");
         missing.as_object_mut().unwrap().remove("city");
-        assert!(serde_json::from_value::<Address>(missing).is_err());
+        assert!(serde_json::from_value::<PostalAddress>(missing).is_err());
         let mut long = address("DE");
         long["postal_code"] = json!("1".repeat(21));
-        assert!(serde_json::from_value::<Address>(long).is_err());
+        assert!(serde_json::from_value::<PostalAddress>(long).is_err());
         let mut blank = address("DE");
         blank["street"] = json!("  ");
-        assert!(serde_json::from_value::<Address>(blank).is_err());
+        assert!(serde_json::from_value::<PostalAddress>(blank).is_err());
     }
 }
