@@ -95,6 +95,16 @@ impl Problem {
         .with_detail(format!("the {name} header is required"))
     }
 
+    pub fn invalid_header(name: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "A header is invalid",
+        )
+        .with_field(name)
+        .with_detail(detail)
+    }
+
     pub fn unsupported_media_type() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

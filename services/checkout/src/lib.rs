@@ -6,7 +6,6 @@
 mod card;
 mod events;
 mod order;
-mod owner;
 mod relay;
 mod request;
 mod routes;

@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 use serving::{Problem, client::TracedClient};
 use wire::{Cart, CartLine, Money, Product, Quote, QuoteRequest, events::OrderLine};
 
-use crate::{Config, owner::Owner};
+use serving::owner::Owner;
+
+use crate::Config;
 
 pub struct Upstream {
     client: TracedClient,

@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use serving::{JsonBody, Problem};
+use serving::{JsonBody, Problem, owner::Owner};
 use uuid::Uuid;
 use wire::{Money, QuoteRequest, events::OrderLine};
 
@@ -16,7 +16,6 @@ use super::AppState;
 use crate::{
     card::{self, Card},
     order::{self, Order, Status},
-    owner::{Owner, invalid_header},
     request::{CheckoutRequest, fingerprint},
     store::{self, IdempotencyKey, InsertError, TraceContext},
 };
@@ -195,7 +194,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyHeader {
         if (1..=255).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
             Ok(Self(Some(String::from_utf8_lossy(bytes).into_owned())))
         } else {
-            Err(invalid_header(
+            Err(Problem::invalid_header(
                 KEY_HEADER,
                 "must be 1 to 255 visible ASCII characters",
             ))

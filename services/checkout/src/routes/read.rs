@@ -11,7 +11,9 @@ use serving::{Problem, QueryParams};
 use uuid::Uuid;
 
 use super::AppState;
-use crate::{owner::MaybeUser, store};
+use serving::owner::MaybeUser;
+
+use crate::store;
 
 /// Anyone holding an order's id may read it (the id is an unguessable UUID v4); a
 /// signed-in user may not read another user's order. Unknown and foreign orders get
