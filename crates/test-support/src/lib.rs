@@ -1,12 +1,15 @@
 //! Test harness shared by the services' tests: the real app on a free port, a switch
 //! that takes a real server (PostgreSQL, Redis) away and brings it back, a RabbitMQ
-//! vhost per test and a tap on what a service published.
+//! vhost per test, a publisher playing a consumer's upstream and a tap on what a service
+//! published.
 
+mod bus;
 mod events;
 mod outage;
 mod rabbit;
 mod schema;
 
+pub use bus::{OrderBus, PATIENCE, order_placed};
 pub use events::{Event, EventTap};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;

@@ -1,34 +1,34 @@
-//! A running payment service in its own vhost, a publisher playing checkout, and a tap
-//! on `order-events`.
+//! A running payment service in its own vhost, with checkout played by the test's
+//! `OrderBus` (a publisher, and a tap on `order-events`).
 
-use std::time::Duration;
+use std::{ops::Deref, time::Duration};
 
-use messaging::{
-    Broker, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, Outgoing, Publisher, QueueSpec,
-    dead_letter_queue,
-};
+use messaging::{Broker, QueueSpec};
 use payment::Consumers;
 use serving::{CancellationToken, ServeConfig};
 use sqlx::PgPool;
-use test_support::{Event, EventTap, RabbitVhost, TestServer, wait_until};
-use uuid::Uuid;
+pub use test_support::PATIENCE;
+use test_support::{OrderBus, TestServer, order_placed};
 use wire::{
-    Address, CardSummary, Money,
-    events::{ORDER_PLACED, OrderLine, OrderPlaced},
+    Money,
+    events::{OrderLine, OrderPlaced},
 };
 
-/// How long a test waits for an outcome.
-pub const PATIENCE: Duration = Duration::from_secs(15);
-
 pub struct Payment {
-    pub vhost: RabbitVhost,
+    pub bus: OrderBus,
     pub pool: PgPool,
     pub server: TestServer,
-    pub events: EventTap,
-    publisher: Publisher,
-    _connection: messaging::lapin::Connection,
     shutdown: CancellationToken,
     consumers: Consumers,
+}
+
+/// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
+impl Deref for Payment {
+    type Target = OrderBus;
+
+    fn deref(&self) -> &OrderBus {
+        &self.bus
+    }
 }
 
 impl Payment {
@@ -38,56 +38,22 @@ impl Payment {
 
     /// The service on `service_pool`; the test reads the ledger through `pool`.
     pub async fn start_with(service_pool: PgPool, pool: PgPool) -> Self {
-        let vhost = RabbitVhost::create();
-        let connection = Broker::new(&vhost.url, "test-checkout")
-            .connect()
-            .await
-            .expect("connect the test publisher");
-        let publisher = Publisher::open(&connection)
-            .await
-            .expect("open a publisher");
-        let events = EventTap::bind(&vhost.url, ORDER_EVENTS_EXCHANGE, "#").await;
+        let bus = OrderBus::open("#").await;
         let shutdown = CancellationToken::new();
         let (router, consumers) = payment::start(
             service_pool,
-            Broker::new(&vhost.url, "payment-test"),
+            Broker::new(&bus.vhost.url, "payment-test"),
             &ServeConfig::for_tests(),
             Duration::from_millis(300),
             shutdown.clone(),
         );
         Self {
-            vhost,
+            bus,
             pool,
             server: TestServer::spawn(router).await,
-            events,
-            publisher,
-            _connection: connection,
             shutdown,
             consumers,
         }
-    }
-
-    /// Publishes `order` as checkout's outbox relay does.
-    pub async fn place(&self, order: &OrderPlaced) {
-        let body = serde_json::to_vec(order).unwrap();
-        self.publish_raw(&order.order_id, &body).await;
-    }
-
-    pub async fn publish_raw(&self, message_id: &str, body: &[u8]) {
-        self.publisher
-            .publish(Outgoing {
-                exchange: ORDERS_EXCHANGE,
-                routing_key: "",
-                message_id,
-                kind: ORDER_PLACED,
-                body,
-            })
-            .await
-            .expect("order published");
-    }
-
-    pub async fn next_event(&self) -> Event {
-        self.events.next(PATIENCE).await
     }
 
     /// Rows in the ledger.
@@ -103,30 +69,16 @@ impl Payment {
     pub async fn stop(self, dead: u64) {
         self.shutdown.cancel();
         self.consumers.stopped().await;
-        let queue = QueueSpec::PAYMENT.name;
-        let dlq = dead_letter_queue(queue);
-        // The broker's counters trail acks by a moment: wait for them, bounded.
-        wait_until("no message is left behind", PATIENCE, || async {
-            self.vhost.queue_depth(queue) == Some(0) && self.vhost.queue_depth(&dlq) == Some(dead)
-        })
-        .await;
+        self.bus
+            .assert_left_behind(&[(QueueSpec::PAYMENT.name, dead)])
+            .await;
     }
 }
 
 /// An order of two lines paid with the card ending in `last4`.
 pub fn order(last4: &str) -> OrderPlaced {
-    OrderPlaced {
-        order_id: Uuid::new_v4().to_string(),
-        user_id: None,
-        email: "ada@example.org".into(),
-        address: Address {
-            name: "Ada Lovelace".into(),
-            street: "12 St James's Square".into(),
-            city: "London".into(),
-            postal_code: "SW1Y 4JH".into(),
-            country: "GB".into(),
-        },
-        items: vec![
+    let mut order = order_placed(
+        vec![
             OrderLine {
                 product_id: "stoneware-mug-pair".into(),
                 name: "Stoneware Mug Pair".into(),
@@ -140,14 +92,9 @@ pub fn order(last4: &str) -> OrderPlaced {
                 unit_price: Money::usd(1800),
             },
         ],
-        shipping_cost: Money::usd(1649),
-        total: Money::usd(8249),
-        card: CardSummary {
-            brand: "visa".into(),
-            last4: last4.into(),
-            exp_month: 12,
-            exp_year: 2030,
-        },
-        placed_at: "2026-01-02T03:04:05Z".into(),
-    }
+        Money::usd(1649),
+        Money::usd(8249),
+    );
+    order.card.last4 = last4.into();
+    order
 }

@@ -1,72 +1,54 @@
-//! A running shipping service in its own vhost, a publisher playing checkout and
-//! payment, and a tap on `order-events`.
+//! A running shipping service in its own vhost, with checkout and payment played by
+//! the test's `OrderBus` (a publisher, and a tap on `order-events`).
 
-use std::time::Duration;
+use std::{ops::Deref, time::Duration};
 
-use messaging::{
-    Broker, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, Outgoing, Publisher, QueueSpec,
-    dead_letter_queue,
-};
+use messaging::{Broker, ORDER_EVENTS_EXCHANGE, QueueSpec};
 use serving::{CancellationToken, ServeConfig};
 use shipping::Consumers;
 use sqlx::PgPool;
-use test_support::{Event, EventTap, RabbitVhost, TestServer, wait_until};
-use uuid::Uuid;
+pub use test_support::PATIENCE;
+use test_support::{OrderBus, TestServer, order_placed};
 use wire::{
-    Address, CardSummary, Money,
-    events::{ORDER_PLACED, OrderLine, OrderPlaced, PAYMENT_FAILED, PaymentFailed},
+    Money,
+    events::{OrderLine, OrderPlaced, PAYMENT_FAILED, PaymentFailed},
 };
 
-/// How long a test waits for an outcome.
-pub const PATIENCE: Duration = Duration::from_secs(15);
-
 pub struct Shipping {
-    pub vhost: RabbitVhost,
+    pub bus: OrderBus,
     pub pool: PgPool,
     pub server: TestServer,
-    pub events: EventTap,
-    publisher: Publisher,
-    _connection: messaging::lapin::Connection,
     shutdown: CancellationToken,
     consumers: Consumers,
 }
 
+/// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
+impl Deref for Shipping {
+    type Target = OrderBus;
+
+    fn deref(&self) -> &OrderBus {
+        &self.bus
+    }
+}
+
 impl Shipping {
     pub async fn start(pool: PgPool) -> Self {
-        let vhost = RabbitVhost::create();
-        let connection = Broker::new(&vhost.url, "test-publisher")
-            .connect()
-            .await
-            .expect("connect the test publisher");
-        let publisher = Publisher::open(&connection)
-            .await
-            .expect("open a publisher");
-        let events = EventTap::bind(&vhost.url, ORDER_EVENTS_EXCHANGE, "shipment.*").await;
+        let bus = OrderBus::open("shipment.*").await;
         let shutdown = CancellationToken::new();
         let (router, consumers) = shipping::start(
             pool.clone(),
-            Broker::new(&vhost.url, "shipping-test"),
+            Broker::new(&bus.vhost.url, "shipping-test"),
             &ServeConfig::for_tests(),
             Duration::from_millis(300),
             shutdown.clone(),
         );
         Self {
-            vhost,
+            bus,
             pool,
             server: TestServer::spawn(router).await,
-            events,
-            publisher,
-            _connection: connection,
             shutdown,
             consumers,
         }
-    }
-
-    /// Publishes `order` as checkout's outbox relay does.
-    pub async fn place(&self, order: &OrderPlaced) {
-        let body = serde_json::to_vec(order).unwrap();
-        self.publish(ORDERS_EXCHANGE, "", &order.order_id, ORDER_PLACED, &body)
-            .await;
     }
 
     /// Publishes `payment.failed` as payment does.
@@ -85,30 +67,6 @@ impl Shipping {
             &body,
         )
         .await;
-    }
-
-    pub async fn publish(
-        &self,
-        exchange: &str,
-        routing_key: &str,
-        message_id: &str,
-        kind: &str,
-        body: &[u8],
-    ) {
-        self.publisher
-            .publish(Outgoing {
-                exchange,
-                routing_key,
-                message_id,
-                kind,
-                body,
-            })
-            .await
-            .expect("message published");
-    }
-
-    pub async fn next_event(&self) -> Event {
-        self.events.next(PATIENCE).await
     }
 
     /// The ledger's row for an order: tracking id and status.
@@ -132,47 +90,25 @@ impl Shipping {
     pub async fn stop(self, dead: [u64; 2]) {
         self.shutdown.cancel();
         self.consumers.stopped().await;
-        // The broker's counters trail acks by a moment: wait for them, bounded.
-        wait_until("no message is left behind", PATIENCE, || async {
-            [QueueSpec::SHIPPING, QueueSpec::SHIPPING_PAYMENT_FAILED]
-                .iter()
-                .zip(dead)
-                .all(|(spec, dead)| {
-                    self.vhost.queue_depth(spec.name) == Some(0)
-                        && self.vhost.queue_depth(&dead_letter_queue(spec.name)) == Some(dead)
-                })
-        })
-        .await;
+        self.bus
+            .assert_left_behind(&[
+                (QueueSpec::SHIPPING.name, dead[0]),
+                (QueueSpec::SHIPPING_PAYMENT_FAILED.name, dead[1]),
+            ])
+            .await;
     }
 }
 
 /// An order of three items.
 pub fn order() -> OrderPlaced {
-    OrderPlaced {
-        order_id: Uuid::new_v4().to_string(),
-        user_id: None,
-        email: "ada@example.org".into(),
-        address: Address {
-            name: "Ada Lovelace".into(),
-            street: "12 St James's Square".into(),
-            city: "London".into(),
-            postal_code: "SW1Y 4JH".into(),
-            country: "GB".into(),
-        },
-        items: vec![OrderLine {
+    order_placed(
+        vec![OrderLine {
             product_id: "stoneware-mug-pair".into(),
             name: "Stoneware Mug Pair".into(),
             quantity: 3,
             unit_price: Money::usd(2400),
         }],
-        shipping_cost: Money::usd(1799),
-        total: Money::usd(8999),
-        card: CardSummary {
-            brand: "visa".into(),
-            last4: "4242".into(),
-            exp_month: 12,
-            exp_year: 2030,
-        },
-        placed_at: "2026-01-02T03:04:05Z".into(),
-    }
+        Money::usd(1799),
+        Money::usd(8999),
+    )
 }
