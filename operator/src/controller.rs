@@ -145,6 +145,8 @@ pub const RESYNC: Duration = Duration::from_secs(300);
 #[tracing::instrument(skip_all, fields(shop.name = %shop.name_any(), shop.namespace = shop.namespace().unwrap_or_default()))]
 pub async fn reconcile(shop: Arc<Shop>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
+    // Within kube-runtime's span, which names why this reconcile runs (`object.reason`).
+    tracing::debug!("reconciling");
     ctx.metrics.reconciled();
     let result = reconcile_inner(&shop, &ctx).await;
     ctx.metrics.observe_duration(started.elapsed());

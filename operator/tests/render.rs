@@ -879,6 +879,57 @@ fn secrets_hold_data_never_string_data() {
     }
 }
 
+/// The paths of empty lists in `value`.
+fn empty_lists(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Array(items) if items.is_empty() => out.push(path.to_owned()),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                empty_lists(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields {
+                empty_lists(field, &format!("{path}.{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The API server drops an empty list (Go's `omitempty`), so an object applied with one
+/// never matches what is stored: every server-side apply rewrites it, its watch event
+/// wakes the operator, which applies it again — a loop found against a real API server.
+#[test]
+fn no_object_holds_an_empty_list() {
+    let mut spec = ShopSpec::default();
+    spec.redis.external = external("managed-redis");
+    spec.telemetry.otlp_endpoint = Some("http://collector:4318".into());
+    for spec in [ShopSpec::default(), spec] {
+        let mut found = Vec::new();
+        for object in render(spec) {
+            let json = match &object {
+                Object::Deployment(o) => serde_json::to_value(o),
+                Object::StatefulSet(o) => serde_json::to_value(o),
+                Object::Service(o) => serde_json::to_value(o),
+                Object::ConfigMap(o) => serde_json::to_value(o),
+                Object::Secret(o) => serde_json::to_value(o),
+                Object::ServiceAccount(o) => serde_json::to_value(o),
+                Object::NetworkPolicy(o) => serde_json::to_value(o),
+                Object::PodDisruptionBudget(o) => serde_json::to_value(o),
+                Object::Ingress(o) => serde_json::to_value(o),
+            }
+            .unwrap();
+            empty_lists(
+                &json,
+                &format!("{}/{}", object.kind(), object.name()),
+                &mut found,
+            );
+        }
+        assert!(found.is_empty(), "{found:#?}");
+    }
+}
+
 #[test]
 fn rendering_needs_a_shop_from_the_api_server() {
     let credentials = Credentials::keep_or_generate("demo", &ExistingSecrets::new());

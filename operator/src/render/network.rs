@@ -126,8 +126,10 @@ fn component_policy(ctx: &ShopContext, component: Component) -> NetworkPolicy {
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(ctx.selector(component))),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            ingress: Some(ingress),
-            egress: Some(egress),
+            // Absent rather than empty: the API server drops an empty list, and a server-side
+            // apply that keeps sending one rewrites the object (and wakes the operator) forever.
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: (!egress.is_empty()).then_some(egress),
         }),
     }
 }
