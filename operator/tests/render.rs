@@ -586,6 +586,7 @@ fn every_object_is_owned_labelled_and_namespaced() {
         );
         assert_eq!(owner.api_version, "microshop.dev/v1alpha1");
         assert_eq!(owner.controller, Some(true), "{what}");
+        assert_eq!(owner.block_owner_deletion, Some(true), "{what}");
         let labels = meta.labels.as_ref().unwrap();
         assert_eq!(labels["app.kubernetes.io/instance"], "demo", "{what}");
         assert_eq!(labels["app.kubernetes.io/part-of"], "microshop", "{what}");

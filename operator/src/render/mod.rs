@@ -132,8 +132,15 @@ impl<'a> ShopContext<'a> {
         let namespace = shop
             .namespace()
             .ok_or(RenderError::MissingMetadata("namespace"))?;
+        // blockOwnerDeletion: a foreground deletion of the Shop (`kubectl delete
+        // --cascade=foreground`) ends only when everything it owns is gone. The API server
+        // lets only who may update `shops/finalizers` set it; the chart grants that.
         let owner = shop
             .controller_owner_ref(&())
+            .map(|owner| OwnerReference {
+                block_owner_deletion: Some(true),
+                ..owner
+            })
             .ok_or(RenderError::MissingMetadata("uid"))?;
         let version = shop
             .spec
