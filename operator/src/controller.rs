@@ -71,6 +71,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// The API server refused to create something because the namespace is being deleted
+    /// (the cause `NamespaceTerminating` of NamespaceLifecycle admission).
+    pub fn namespace_terminating(&self) -> bool {
+        let source = match self {
+            Error::Apply { source, .. } | Error::Delete { source, .. } => source,
+            _ => return false,
+        };
+        matches!(source, kube::Error::Api(status)
+        if status.details.as_ref().is_some_and(|d| {
+            d.causes.iter().any(|c| c.reason == "NamespaceTerminating")
+        }))
+    }
+
     /// The variant's name: a metric label, so failures are countable by kind.
     pub fn metric_label(&self) -> &'static str {
         match self {
@@ -180,6 +193,12 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     let objects = render::render_shop(shop, &inputs)?;
 
     if let Err(err) = apply_all(client, &namespace, &objects).await {
+        if err.namespace_terminating() {
+            // The namespace controller is deleting everything in it, the Shop too: nothing
+            // can be re-created there, and nothing is wrong.
+            tracing::info!(shop = %shop.name_any(), "namespace is being deleted; leaving the shop to it");
+            return Ok(Action::await_change());
+        }
         publish(
             ctx,
             shop,

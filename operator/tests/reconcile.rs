@@ -62,6 +62,9 @@ struct Script {
     fail_applies: Option<u16>,
     /// Objects returned by `list` of Deployments (for the orphan sweep).
     deployments: Vec<Deployment>,
+    /// Answer every apply of an owned object as the API server does in a namespace being
+    /// deleted.
+    namespace_terminating: bool,
     /// Answer the first apply of this StatefulSet with 422 (an immutable field changed).
     immutable_stateful_set: Option<&'static str>,
 }
@@ -162,6 +165,15 @@ fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (Status
             );
             (StatusCode::UNPROCESSABLE_ENTITY, status)
         }
+        Method::PATCH if call.is_apply() && script.namespace_terminating => (
+            StatusCode::FORBIDDEN,
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 403,
+                   "reason": "Forbidden",
+                   "message": "secrets \"demo-user-db\" is forbidden: unable to create new content in namespace shops because it is being terminated",
+                   "details": {"name": "demo-user-db", "kind": "secrets", "causes": [{
+                       "reason": "NamespaceTerminating", "field": "metadata.namespace",
+                       "message": "namespace shops is being terminated"}]}}),
+        ),
         Method::PATCH if call.is_apply() => match script.fail_applies {
             Some(code) => (StatusCode::from_u16(code).unwrap(), failure(code)),
             None => (StatusCode::OK, call.body.clone()),
@@ -368,6 +380,28 @@ async fn an_api_error_is_reported_and_requeued_with_growing_backoff() {
         ctx.metrics
             .encode()
             .contains(r#"reconcile_errors_total{error="apply"} 3"#)
+    );
+}
+
+/// Deleting a namespace deletes the Shop's objects before the Shop: the reconciles that
+/// wakes up cannot re-create anything, and are no failure to report (seen against a real
+/// API server).
+#[tokio::test]
+async fn a_shop_in_a_namespace_being_deleted_is_left_to_it() {
+    let shop = Arc::new(shop(ShopSpec::default()));
+    let script = Script {
+        namespace_terminating: true,
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    let action = controller::reconcile(shop, context(client)).await.unwrap();
+    assert_eq!(action, Action::await_change());
+    let calls = api.calls();
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.path.contains("/events") && !c.path.ends_with("/status")),
+        "no Warning, no Degraded: {calls:?}"
     );
 }
 
