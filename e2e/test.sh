@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: starts the servers the tests need (e2e/stores.sh), then checks
-# formatting and lints and runs every test of the workspace against the real servers.
+# formatting and lints and runs every test of the workspace against the real servers,
+# then the operator's tests against a real control plane (e2e/cluster-test.sh; its
+# binaries are built from the Go module proxy into ~/.cache/microshop the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +14,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the operator and its chart against a real API server"
+./e2e/cluster-test.sh

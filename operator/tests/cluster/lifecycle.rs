@@ -1,0 +1,589 @@
+//! A Shop's life in a real cluster: everything it owns appears as rendered, it becomes
+//! Ready when its workloads are available, drift is put back, a spec change touches only
+//! what it changes, `paused` holds, and deletion leaves the rest to the garbage collector.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::{
+    NamespaceResourceScope,
+    api::{
+        apps::v1::{Deployment, ReplicaSet, StatefulSet},
+        core::v1::{ConfigMap, Pod, Secret, Service},
+        events::v1::Event,
+        networking::v1::NetworkPolicy,
+        policy::v1::PodDisruptionBudget,
+    },
+};
+use kube::{
+    Resource, ResourceExt,
+    api::{DeleteParams, ListParams, Patch, PatchParams},
+};
+use operator::{
+    crd::Shop,
+    credentials::{Credentials, ExistingSecrets},
+    render::{Object, RenderInputs, render_shop},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+
+use crate::harness::{TestNamespace, WAIT, is_ready, operator, wait_for};
+
+/// What the operator would render for the Shop as the cluster has it, with the
+/// credentials it generated read back from the cluster.
+async fn rendered(ns: &TestNamespace, shop: &Shop) -> Vec<Object> {
+    let existing: ExistingSecrets = ns
+        .list::<Secret>(&shop.name_any())
+        .await
+        .into_iter()
+        .map(|s| (s.name_any(), s.data.unwrap_or_default()))
+        .collect();
+    let credentials = Credentials::keep_or_generate(&shop.name_any(), &existing);
+    let inputs = RenderInputs {
+        operator_version: env!("CARGO_PKG_VERSION"),
+        credentials: &credentials,
+    };
+    render_shop(shop, &inputs).expect("a Shop from the cluster renders")
+}
+
+/// The live object of the same kind and name, as JSON.
+async fn live(ns: &TestNamespace, object: &Object) -> Value {
+    async fn get<K>(ns: &TestNamespace, object: &K) -> Value
+    where
+        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + std::fmt::Debug
+            + DeserializeOwned
+            + Serialize,
+    {
+        let found = ns.api::<K>().get(&object.name_any()).await;
+        serde_json::to_value(found.unwrap_or_else(|e| panic!("{}: {e}", object.name_any())))
+            .unwrap()
+    }
+    match object {
+        Object::Deployment(o) => get(ns, o).await,
+        Object::StatefulSet(o) => get(ns, o).await,
+        Object::Service(o) => get(ns, o).await,
+        Object::ConfigMap(o) => get(ns, o).await,
+        Object::Secret(o) => get(ns, o).await,
+        Object::ServiceAccount(o) => get(ns, o).await,
+        Object::NetworkPolicy(o) => get(ns, o).await,
+        Object::PodDisruptionBudget(o) => get(ns, o).await,
+        Object::Ingress(o) => get(ns, o).await,
+    }
+}
+
+fn rendered_json(object: &Object) -> Value {
+    match object {
+        Object::Deployment(o) => serde_json::to_value(o),
+        Object::StatefulSet(o) => serde_json::to_value(o),
+        Object::Service(o) => serde_json::to_value(o),
+        Object::ConfigMap(o) => serde_json::to_value(o),
+        Object::Secret(o) => serde_json::to_value(o),
+        Object::ServiceAccount(o) => serde_json::to_value(o),
+        Object::NetworkPolicy(o) => serde_json::to_value(o),
+        Object::PodDisruptionBudget(o) => serde_json::to_value(o),
+        Object::Ingress(o) => serde_json::to_value(o),
+    }
+    .unwrap()
+}
+
+/// Paths where the live object lacks or contradicts a field the operator rendered (the
+/// API server may only add: defaults, status, bookkeeping).
+fn differences(rendered: &Value, live: &Value, path: &str, out: &mut Vec<String>) {
+    match (rendered, live) {
+        (Value::Object(r), Value::Object(l)) => {
+            for (key, value) in r {
+                if value.is_null() {
+                    continue;
+                }
+                let at = format!("{path}.{key}");
+                match l.get(key) {
+                    Some(live) => differences(value, live, &at, out),
+                    None => out.push(format!("{at}: missing")),
+                }
+            }
+        }
+        (Value::Array(r), Value::Array(l)) if r.len() == l.len() => {
+            for (i, (r, l)) in r.iter().zip(l).enumerate() {
+                differences(r, l, &format!("{path}[{i}]"), out);
+            }
+        }
+        (r, l) if r != l => out.push(format!("{path}: rendered {r}, cluster has {l}")),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn an_empty_spec_becomes_every_owned_object_and_then_ready() {
+    operator();
+    let ns = TestNamespace::create("empty-spec").await;
+    ns.apply_shop("demo", json!({})).await;
+    let shop = ns.wait_ready("demo", WAIT).await;
+
+    // Exactly what render_shop says, field for field, owned by the Shop.
+    let expected = rendered(&ns, &shop).await;
+    let owned = ns.owned("demo").await;
+    let expected_keys: BTreeSet<String> = expected
+        .iter()
+        .map(|o| format!("{}/{}", o.kind(), o.name()))
+        .collect();
+    let owned_keys: BTreeSet<String> = owned.keys().cloned().collect();
+    assert_eq!(owned_keys, expected_keys);
+    let mut diffs = Vec::new();
+    for object in &expected {
+        let at = format!("{}/{}", object.kind(), object.name());
+        differences(
+            &rendered_json(object),
+            &live(&ns, object).await,
+            &at,
+            &mut diffs,
+        );
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    let uid = shop.uid().unwrap();
+    for (key, object) in &owned {
+        let owners = object.meta.owner_references.clone().unwrap_or_default();
+        assert_eq!(owners.len(), 1, "{key}: {owners:?}");
+        let owner = &owners[0];
+        assert_eq!(
+            (
+                owner.api_version.as_str(),
+                owner.kind.as_str(),
+                owner.name.as_str(),
+                owner.uid.as_str(),
+                owner.controller,
+                owner.block_owner_deletion,
+            ),
+            (
+                "microshop.dev/v1alpha1",
+                "Shop",
+                "demo",
+                uid.as_str(),
+                Some(true),
+                Some(true)
+            ),
+            "{key}"
+        );
+    }
+
+    // Written once: a reconcile that re-applies an unchanged object changes nothing (an
+    // object applied with a field the server drops would be rewritten every time).
+    for (key, object) in &owned {
+        if let Some(generation) = object.meta.generation {
+            assert_eq!(generation, 1, "{key} was rewritten");
+        }
+    }
+
+    // The pods the controllers made from it were admitted under `restricted` and run.
+    let pods = ns
+        .api::<Pod>()
+        .list(&ListParams::default().labels("app.kubernetes.io/instance=demo"))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        pods.len(),
+        13,
+        "9 Deployments and 4 StatefulSets of one replica"
+    );
+    for pod in &pods {
+        let spec = pod.spec.as_ref().unwrap();
+        let at = pod.name_any();
+        assert_eq!(
+            pod.status.as_ref().unwrap().phase.as_deref(),
+            Some("Running"),
+            "{at}"
+        );
+        let security = spec.security_context.as_ref().unwrap();
+        assert_eq!(security.run_as_non_root, Some(true), "{at}");
+        assert_eq!(
+            security.seccomp_profile.as_ref().map(|p| p.type_.as_str()),
+            Some("RuntimeDefault"),
+            "{at}"
+        );
+        assert_eq!(spec.automount_service_account_token, Some(false), "{at}");
+        for container in &spec.containers {
+            let at = format!("{at}/{}", container.name);
+            let image = container.image.as_deref().unwrap_or_default();
+            assert!(!image.is_empty(), "{at}");
+            assert!(container.readiness_probe.is_some(), "{at}");
+            assert!(container.liveness_probe.is_some(), "{at}");
+            let resources = container.resources.as_ref().unwrap();
+            assert!(
+                resources.requests.is_some() && resources.limits.is_some(),
+                "{at}"
+            );
+            let security = container.security_context.as_ref().unwrap();
+            assert_eq!(security.allow_privilege_escalation, Some(false), "{at}");
+            let drop = security.capabilities.as_ref().and_then(|c| c.drop.clone());
+            assert_eq!(drop, Some(vec!["ALL".to_owned()]), "{at}");
+        }
+    }
+    let catalog = ns.api::<Deployment>().get("demo-catalog").await.unwrap();
+    let container = &catalog.spec.template.spec.unwrap().containers[0];
+    assert_eq!(
+        container.image.as_deref(),
+        Some(format!("ghcr.io/microshop/catalog:{}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    let env: BTreeMap<_, _> = container
+        .env
+        .iter()
+        .flatten()
+        .map(|e| (e.name.as_str(), e))
+        .collect();
+    let database = env["DATABASE_URL"].value_from.as_ref().unwrap();
+    assert_eq!(
+        database.secret_key_ref.as_ref().map(|s| s.name.as_str()),
+        Some("demo-catalog-db")
+    );
+    assert_eq!(env["PORT"].value.as_deref(), Some("8080"));
+
+    // Status as a user sees it, and the Event the operator recorded.
+    let status = shop.status.unwrap();
+    assert_eq!(status.components_ready.as_deref(), Some("13/13"));
+    assert!(
+        status
+            .components
+            .iter()
+            .all(|c| c.ready == c.desired && c.desired == 1)
+    );
+    assert_eq!(
+        status.url.as_deref(),
+        Some(format!("http://demo-frontend.{}.svc", ns.name).as_str())
+    );
+    let condition = |type_: &str| {
+        status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == type_)
+            .map(|c| (c.status.clone(), c.reason.clone()))
+    };
+    assert_eq!(
+        condition("Progressing"),
+        Some(("False".into(), "Stable".into()))
+    );
+    assert_eq!(
+        condition("Degraded"),
+        Some(("False".into(), "AsExpected".into()))
+    );
+    let events = ns
+        .api::<Event>()
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        events
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Applied")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("demo")),
+        "an Applied event: {:?}",
+        events.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+    ns.delete().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn a_deleted_or_edited_owned_object_is_put_back() {
+    operator();
+    let ns = TestNamespace::create("drift").await;
+    ns.apply_shop("drift", json!({})).await;
+    ns.wait_ready("drift", WAIT).await;
+    let before = ns.owned("drift").await;
+
+    let gone = DeleteParams::default();
+    ns.api::<Service>()
+        .delete("drift-catalog", &gone)
+        .await
+        .unwrap();
+    ns.api::<ConfigMap>()
+        .delete("drift-gateway-config", &gone)
+        .await
+        .unwrap();
+    ns.api::<NetworkPolicy>()
+        .delete("drift-default-deny", &gone)
+        .await
+        .unwrap();
+    ns.api::<StatefulSet>()
+        .delete("drift-redis", &gone)
+        .await
+        .unwrap();
+    // `kubectl edit`: another manager changes fields the operator owns.
+    let edit = json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [
+        {"name": "cart", "image": "example.com/not-the-cart:1"}
+    ]}}}});
+    ns.api::<Deployment>()
+        .patch(
+            "drift-cart",
+            &PatchParams::default(),
+            &Patch::Strategic(edit),
+        )
+        .await
+        .unwrap();
+
+    let deployments = ns.api::<Deployment>();
+    wait_for(
+        "every deleted object back and the edit undone",
+        WAIT,
+        || {
+            let ns = &ns;
+            let before = &before;
+            let deployments = deployments.clone();
+            async move {
+                let now = ns.owned("drift").await;
+                let missing: Vec<&String> =
+                    before.keys().filter(|k| !now.contains_key(*k)).collect();
+                if !missing.is_empty() {
+                    return Err(format!("missing {missing:?}"));
+                }
+                for key in [
+                    "Service/drift-catalog",
+                    "ConfigMap/drift-gateway-config",
+                    "NetworkPolicy/drift-default-deny",
+                    "StatefulSet/drift-redis",
+                ] {
+                    if now[key].meta.uid == before[key].meta.uid {
+                        return Err(format!("{key} not re-created yet"));
+                    }
+                }
+                let cart = deployments
+                    .get("drift-cart")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let spec = cart.spec;
+                let image = spec.template.spec.unwrap().containers[0].image.clone();
+                match (spec.replicas, image.as_deref()) {
+                    (Some(1), Some(image)) if image.starts_with("ghcr.io/microshop/cart:") => {
+                        Ok(())
+                    }
+                    other => Err(format!("cart still edited: {other:?}")),
+                }
+            }
+        },
+    )
+    .await;
+    ns.wait_ready("drift", WAIT).await;
+    ns.delete().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn a_spec_change_updates_only_what_changed() {
+    operator();
+    let ns = TestNamespace::create("change").await;
+    ns.apply_shop("change", json!({})).await;
+    ns.wait_ready("change", WAIT).await;
+    let before = ns.owned("change").await;
+
+    ns.apply_shop("change", json!({"catalog": {"replicas": 2}}))
+        .await;
+    let shop = ns.wait_ready("change", WAIT).await;
+    let catalog = shop
+        .status
+        .as_ref()
+        .unwrap()
+        .components
+        .iter()
+        .find(|c| c.name == "catalog");
+    assert_eq!(catalog.map(|c| (c.desired, c.ready)), Some((2, 2)));
+    let after = ns.owned("change").await;
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k).is_some_and(|a| a.version(k) != v.version(k)))
+        .map(|(k, _)| k)
+        .collect();
+    let added: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    let removed: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    assert_eq!(
+        changed,
+        ["Deployment/change-catalog"],
+        "only the catalog's Deployment moves"
+    );
+    assert_eq!(
+        added,
+        ["PodDisruptionBudget/change-catalog"],
+        "two replicas get a PDB"
+    );
+    assert!(removed.is_empty(), "{removed:?}");
+
+    // Back to one replica: the PDB no longer rendered is swept.
+    ns.apply_shop("change", json!({})).await;
+    ns.wait_ready("change", WAIT).await;
+    let budgets = ns.api::<PodDisruptionBudget>();
+    wait_for("the catalog's PDB swept", WAIT, || {
+        let budgets = budgets.clone();
+        async move {
+            match budgets.get_opt("change-catalog").await {
+                Ok(None) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    ns.delete().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn a_store_made_external_is_swept_but_its_secret_is_kept() {
+    operator();
+    let ns = TestNamespace::create("external").await;
+    ns.apply_shop("ext", json!({})).await;
+    ns.wait_ready("ext", WAIT).await;
+    let password = ns.api::<Secret>().get("ext-redis").await.unwrap().data;
+
+    ns.apply_shop(
+        "ext",
+        json!({"redis": {"external": {"secretRef": {"name": "managed-redis"}}}}),
+    )
+    .await;
+    let shop = ns.wait_ready("ext", WAIT).await;
+    assert_eq!(
+        shop.status.unwrap().components_ready.as_deref(),
+        Some("12/12")
+    );
+    let owned = ns.owned("ext").await;
+    let redis: Vec<&String> = owned.keys().filter(|k| k.contains("ext-redis")).collect();
+    assert_eq!(
+        redis,
+        ["Secret/ext-redis"],
+        "only the Secret of the store stays"
+    );
+    assert_eq!(
+        ns.api::<Secret>().get("ext-redis").await.unwrap().data,
+        password
+    );
+    let cart = ns.api::<Deployment>().get("ext-cart").await.unwrap();
+    let env = cart.spec.template.spec.unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap();
+    let redis_url = env.iter().find(|e| e.name == "REDIS_URL").unwrap();
+    let from = redis_url
+        .value_from
+        .as_ref()
+        .and_then(|v| v.secret_key_ref.as_ref());
+    assert_eq!(from.map(|s| s.name.as_str()), Some("managed-redis"));
+    ns.delete().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn a_paused_shop_is_left_as_it_is() {
+    operator();
+    let ns = TestNamespace::create("paused").await;
+    ns.apply_shop("held", json!({})).await;
+    // A second shop in the namespace shows when the operator has acted on a change.
+    ns.apply_shop("sentinel", json!({})).await;
+    ns.wait_ready("held", WAIT).await;
+    ns.wait_ready("sentinel", WAIT).await;
+
+    ns.apply_shop("held", json!({"paused": true})).await;
+    // Shops come through one watch, in order: once the sentinel's later change is
+    // reconciled, the operator has seen the pause.
+    ns.apply_shop("sentinel", json!({"telemetry": {"samplingRatio": 0.5}}))
+        .await;
+    ns.wait_ready("sentinel", WAIT).await;
+    let held_before = ns.shops().get("held").await.unwrap();
+
+    let gone = DeleteParams::default();
+    ns.api::<Service>()
+        .delete("held-catalog", &gone)
+        .await
+        .unwrap();
+    ns.api::<Service>()
+        .delete("sentinel-catalog", &gone)
+        .await
+        .unwrap();
+    ns.apply_shop("held", json!({"paused": true, "frontend": {"replicas": 2}}))
+        .await;
+    let services = ns.api::<Service>();
+    wait_for("sentinel-catalog put back", WAIT, || {
+        let services = services.clone();
+        async move {
+            match services.get_opt("sentinel-catalog").await {
+                Ok(Some(_)) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    // The held shop's deletion was seen in the same stream of Service events.
+    wait_for("the sentinel Ready again", WAIT, || {
+        let shops = ns.shops();
+        async move {
+            let shop = shops.get("sentinel").await.map_err(|e| e.to_string())?;
+            is_ready(&shop)
+                .then_some(())
+                .ok_or_else(|| format!("{:?}", shop.status))
+        }
+    })
+    .await;
+    assert!(
+        services.get_opt("held-catalog").await.unwrap().is_none(),
+        "paused: not put back"
+    );
+    let frontend = ns.api::<Deployment>().get("held-frontend").await.unwrap();
+    assert_eq!(
+        frontend.spec.replicas,
+        Some(1),
+        "paused: the spec change waits"
+    );
+    let held = ns.shops().get("held").await.unwrap();
+    assert_eq!(
+        held.status, held_before.status,
+        "paused: not even status is written"
+    );
+
+    // Unpaused, both changes happen.
+    ns.apply_shop("held", json!({"frontend": {"replicas": 2}}))
+        .await;
+    ns.wait_ready("held", WAIT).await;
+    assert!(services.get_opt("held-catalog").await.unwrap().is_some());
+    let frontend = ns.api::<Deployment>().get("held-frontend").await.unwrap();
+    assert_eq!(frontend.spec.replicas, Some(2));
+    ns.delete().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+async fn deleting_the_shop_lets_the_garbage_collector_remove_everything() {
+    operator();
+    let ns = TestNamespace::create("deleted").await;
+    ns.apply_shop("gone", json!({})).await;
+    ns.wait_ready("gone", WAIT).await;
+    assert!(!ns.owned("gone").await.is_empty());
+
+    // Foreground: the Shop stays until the collector has removed all it owns (every
+    // object blocks its owner's deletion), then goes.
+    ns.shops()
+        .delete("gone", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let shops = ns.shops();
+    wait_for("the Shop gone", WAIT, || {
+        let shops = shops.clone();
+        async move {
+            match shops.get_opt("gone").await {
+                Ok(None) => Ok(()),
+                other => Err(format!(
+                    "{:?}",
+                    other.map(|s| s.map(|s| s.metadata.finalizers))
+                )),
+            }
+        }
+    })
+    .await;
+    let selector = ListParams::default().labels("app.kubernetes.io/instance=gone");
+    let mut left: Vec<String> = ns.owned("gone").await.into_keys().collect();
+    for pod in ns.api::<Pod>().list(&selector).await.unwrap() {
+        left.push(format!("Pod/{}", pod.name_any()));
+    }
+    for rs in ns.api::<ReplicaSet>().list(&selector).await.unwrap() {
+        left.push(format!("ReplicaSet/{}", rs.name_any()));
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    ns.delete().await;
+}
