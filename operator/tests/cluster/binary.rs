@@ -4,9 +4,13 @@
 
 use serde_json::json;
 
-use crate::harness::{
-    OperatorProcess, TestNamespace, WAIT, admin, chart_dir, helm, kubeconfig_with_token, operator,
-    service_account_token_of, wait_for,
+use crate::{
+    harness::{
+        WAIT, admin, chart_dir, helm, kubeconfig_with_token, operator, service_account_token_of,
+        wait_for,
+    },
+    namespace::TestNamespace,
+    process::OperatorProcess,
 };
 
 /// Waits until the process has reconciled at least once without failing (every reconcile

@@ -19,9 +19,12 @@ use kube::{
 use kube_lease_manager::LeaseManagerBuilder;
 use serde_json::{Value, json};
 
-use crate::harness::{
-    RELEASE, SERVICE_ACCOUNT, SYSTEM_NAMESPACE, TestNamespace, WAIT, admin, chart_dir,
-    client_with_token, helm, operator, wait_for,
+use crate::{
+    harness::{
+        RELEASE, SERVICE_ACCOUNT, SYSTEM_NAMESPACE, WAIT, admin, chart_dir, client_with_token,
+        helm, operator, wait_for,
+    },
+    namespace::TestNamespace,
 };
 
 /// The release as `helm list` shows it: status, revision, chart (name-version).

@@ -1,45 +1,32 @@
 //! What every cluster test shares: the chart installed once with Helm, the operator's
 //! controller running in this process AS THE CHART'S ServiceAccount (a TokenRequest
-//! token, so a permission the chart does not grant fails the test), a namespace per test
-//! under the `restricted` Pod Security Standard, and waiting on conditions.
+//! token, so a permission the chart does not grant fails the test), and waiting on
+//! conditions.
 
 use std::{
-    collections::BTreeMap,
-    fmt::Debug,
-    fs::File,
     future::Future,
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    path::{Path, PathBuf},
-    process::{Child, Command},
+    path::PathBuf,
+    process::Command,
     sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
 use k8s_openapi::{
-    NamespaceResourceScope,
     api::{
-        apps::v1::{Deployment, StatefulSet},
         authentication::v1::{TokenRequest, TokenRequestSpec},
-        core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount},
-        networking::v1::{Ingress, NetworkPolicy},
-        policy::v1::PodDisruptionBudget,
+        core::v1::{ConfigMap, ServiceAccount},
     },
     apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference},
 };
 use kube::{
-    Client, Resource, ResourceExt,
-    api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams},
+    Client,
+    api::{Api, PostParams},
 };
 use operator::{
     controller::{self, Context},
-    crd::Shop,
     metrics::Metrics,
-    render::shop_label_selector,
-    status,
 };
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub const RELEASE: &str = "microshop-operator";
 pub const SYSTEM_NAMESPACE: &str = "microshop-system";
@@ -200,7 +187,7 @@ pub fn operator() -> &'static Operator {
 /// refuses every object owned by a Shop with `blockOwnerDeletion`; the operator retries
 /// with backoff. The tests wait it out once, so their timing does not depend on it: a
 /// dry run as `operator` (an admin may set finalizers on anything and is never asked).
-async fn wait_until_admission_knows_shops(operator: &Client) {
+pub async fn wait_until_admission_knows_shops(operator: &Client) {
     let configs: Api<ConfigMap> = Api::namespaced(operator.clone(), SYSTEM_NAMESPACE);
     let probe = ConfigMap {
         metadata: ObjectMeta {
@@ -255,166 +242,6 @@ fn log_to_file() {
         .try_init();
 }
 
-/// A namespace of one test, enforcing the `restricted` Pod Security Standard: a pod of the
-/// shop that breaks it is refused, so the shop never becomes Ready.
-pub struct TestNamespace {
-    pub name: String,
-    pub client: Client,
-}
-
-impl TestNamespace {
-    pub async fn create(prefix: &str) -> Self {
-        let client = admin().await;
-        let name = format!("{prefix}-{:04x}", rand::random::<u16>());
-        let namespace = Namespace {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                labels: Some(BTreeMap::from([
-                    (
-                        "pod-security.kubernetes.io/enforce".into(),
-                        "restricted".into(),
-                    ),
-                    ("microshop.dev/cluster-test".into(), "true".into()),
-                ])),
-                ..ObjectMeta::default()
-            },
-            ..Namespace::default()
-        };
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &namespace)
-            .await
-            .expect("a namespace");
-        Self { name, client }
-    }
-
-    pub fn api<K>(&self) -> Api<K>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
-    {
-        Api::namespaced(self.client.clone(), &self.name)
-    }
-
-    pub fn shops(&self) -> Api<Shop> {
-        self.api()
-    }
-
-    /// Applies a Shop exactly as given (`spec` as JSON, so `{}` is sent as `{}`).
-    pub async fn apply_shop(&self, name: &str, spec: Value) -> Shop {
-        self.try_apply_shop(name, spec)
-            .await
-            .unwrap_or_else(|e| panic!("applying Shop {name}: {e}"))
-    }
-
-    pub async fn try_apply_shop(&self, name: &str, spec: Value) -> Result<Shop, kube::Error> {
-        let body = json!({
-            "apiVersion": "microshop.dev/v1alpha1",
-            "kind": "Shop",
-            "metadata": { "name": name },
-            "spec": spec,
-        });
-        self.shops()
-            .patch(
-                name,
-                &PatchParams::apply(TESTS).force(),
-                &Patch::Apply(body),
-            )
-            .await
-    }
-
-    /// Waits until the Shop reports `Ready=True` for its current generation.
-    pub async fn wait_ready(&self, name: &str, timeout: Duration) -> Shop {
-        let shops = self.shops();
-        wait_for(&format!("Shop {}/{name} Ready", self.name), timeout, || {
-            let shops = shops.clone();
-            async move {
-                let shop = shops.get(name).await.map_err(|e| e.to_string())?;
-                if is_ready(&shop) {
-                    Ok(shop)
-                } else {
-                    Err(format!("{:?}", shop.status))
-                }
-            }
-        })
-        .await
-    }
-
-    /// Everything of this kind that carries the shop's labels.
-    pub async fn list<K>(&self, shop: &str) -> Vec<K>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-            + Clone
-            + DeserializeOwned
-            + Debug,
-    {
-        self.api::<K>()
-            .list(&ListParams::default().labels(&shop_label_selector(shop)))
-            .await
-            .expect("a list")
-            .items
-    }
-
-    /// `Kind/name` of every object the shop's labels pick out, with the metadata the tests
-    /// compare: generation for workloads, resourceVersion for the rest.
-    pub async fn owned(&self, shop: &str) -> BTreeMap<String, Owned> {
-        let mut out = BTreeMap::new();
-        fn add<K: Resource<DynamicType = ()> + k8s_openapi::Resource>(
-            out: &mut BTreeMap<String, Owned>,
-            items: Vec<K>,
-        ) {
-            for item in items {
-                let meta = item.meta().clone();
-                out.insert(format!("{}/{}", K::KIND, item.name_any()), Owned { meta });
-            }
-        }
-        add(&mut out, self.list::<Deployment>(shop).await);
-        add(&mut out, self.list::<StatefulSet>(shop).await);
-        add(&mut out, self.list::<Service>(shop).await);
-        add(&mut out, self.list::<ConfigMap>(shop).await);
-        add(&mut out, self.list::<Secret>(shop).await);
-        add(&mut out, self.list::<ServiceAccount>(shop).await);
-        add(&mut out, self.list::<NetworkPolicy>(shop).await);
-        add(&mut out, self.list::<PodDisruptionBudget>(shop).await);
-        add(&mut out, self.list::<Ingress>(shop).await);
-        out
-    }
-
-    /// Deleted in the background; the namespace controller empties it.
-    pub async fn delete(self) {
-        let _ = Api::<Namespace>::all(self.client.clone())
-            .delete(&self.name, &DeleteParams::background())
-            .await;
-    }
-}
-
-/// An object of the shop as the cluster has it.
-#[derive(Clone, Debug)]
-pub struct Owned {
-    pub meta: ObjectMeta,
-}
-
-impl Owned {
-    /// What moves when the object is written: a workload's generation (its status moves
-    /// all the time), anything else's resourceVersion.
-    pub fn version(&self, key: &str) -> String {
-        if key.starts_with("Deployment/") || key.starts_with("StatefulSet/") {
-            format!("generation {:?}", self.meta.generation)
-        } else {
-            format!("resourceVersion {:?}", self.meta.resource_version)
-        }
-    }
-}
-
-pub fn is_ready(shop: &Shop) -> bool {
-    let Some(status) = &shop.status else {
-        return false;
-    };
-    status.observed_generation == shop.metadata.generation
-        && status
-            .conditions
-            .iter()
-            .any(|c| c.type_ == status::READY && c.status == "True")
-}
-
 /// Polls `check` until it answers `Ok`, at most `timeout`; panics with `what` and the last
 /// answer otherwise.
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
@@ -431,78 +258,5 @@ where
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
-    }
-}
-
-/// The operator's binary, stopped when dropped.
-pub struct OperatorProcess {
-    pub child: Child,
-    port: u16,
-}
-
-impl OperatorProcess {
-    /// Starts `operator run` with `kubeconfig` and `env`, logging to `logs/<log>`.
-    pub fn start(kubeconfig: &Path, env: &[(&str, &str)], log: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let log = File::create(cluster_dir().join("logs").join(log)).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_operator"))
-            .arg("run")
-            .env("KUBECONFIG", kubeconfig)
-            .env("PORT", port.to_string())
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the operator's binary");
-        Self { child, port }
-    }
-
-    /// The body of a 200 answer of its HTTP server.
-    pub fn get(&self, path: &str) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        response.starts_with("HTTP/1.0 200").then(|| {
-            response
-                .split("\r\n\r\n")
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned()
-        })
-    }
-
-    /// Reconciles started, from its own metrics.
-    pub fn reconciles(&self) -> u64 {
-        self.metric_sum("microshop_operator_reconciles_total")
-    }
-
-    /// Reconciles failed, of every kind.
-    pub fn failed_reconciles(&self) -> u64 {
-        self.metric_sum("microshop_operator_reconcile_errors_total")
-    }
-
-    fn metric_sum(&self, name: &str) -> u64 {
-        let metrics = self.get("/metrics").unwrap_or_default();
-        metrics
-            .lines()
-            .filter(|l| {
-                l.strip_prefix(name)
-                    .is_some_and(|r| r.starts_with([' ', '{']))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
-    }
-}
-
-impl Drop for OperatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

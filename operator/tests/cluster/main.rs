@@ -7,8 +7,11 @@
 //! the controller runs in this process as the chart's ServiceAccount.
 
 mod binary;
+mod changes;
 mod chart;
 mod harness;
 mod lifecycle;
+mod namespace;
+mod process;
 mod scale;
 mod validation;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::harness::{TestNamespace, operator};
+use crate::{harness::operator, namespace::TestNamespace};
 
 const SHOPS: usize = 20;
 

@@ -5,7 +5,10 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use operator::crd::{Shop, ShopSpec};
 use serde_json::{Value, json};
 
-use crate::harness::{TESTS, TestNamespace, operator};
+use crate::{
+    harness::{TESTS, operator},
+    namespace::TestNamespace,
+};
 
 /// (Shop name, spec, what the API server's answer must say, why it is invalid).
 fn invalid() -> Vec<(&'static str, Value, &'static str, &'static str)> {
