@@ -27,6 +27,10 @@ use crate::{
     namespace::TestNamespace,
 };
 
+/// Held by the tests that look at or change the release, which otherwise see each other
+/// mid-way (an upgrade is `pending-upgrade` for a few seconds).
+static RELEASE_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The release as `helm list` shows it: status, revision, chart (name-version).
 fn release() -> Value {
     let list =
@@ -42,6 +46,7 @@ fn release() -> Value {
 #[ignore = "needs a cluster: e2e/cluster-test.sh"]
 async fn the_chart_installs_its_crd_rbac_and_an_available_operator_deployment() {
     let operator = operator();
+    let _release = RELEASE_IN_USE.lock().await;
     let client = admin().await;
 
     let chart = chart_dir();
@@ -182,6 +187,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[ignore = "needs a cluster: e2e/cluster-test.sh"]
 async fn helm_upgrade_to_a_changed_chart_keeps_shops_working() {
     let operator = operator();
+    let _release = RELEASE_IN_USE.lock().await;
     let ns = TestNamespace::create("upgrade").await;
     ns.apply_shop("before", json!({})).await;
     ns.wait_ready("before", WAIT).await;
