@@ -16,6 +16,8 @@ COPY .cargo .cargo
 COPY crates crates
 COPY services services
 COPY operator operator
+# A workspace member (the order-flow test harness): cargo needs every member's sources.
+COPY e2e/order-flow e2e/order-flow
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked --workspace --bins \

@@ -24,7 +24,7 @@ fi
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # PostgreSQL: Debian's default cluster.
-pg_version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+pg_version=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n | tail -1)
 if ! pg_lsclusters -h | grep -q "^$pg_version main"; then
   as_root pg_createcluster "$pg_version" main >/dev/null
 fi

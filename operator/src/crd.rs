@@ -311,14 +311,49 @@ impl ExposureType {
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.samplingRatio >= 0.0 && self.samplingRatio <= 1.0").message("samplingRatio must be within 0..1"))]
+#[x_kube(validation = Rule::new("!has(self.otlpEndpoint) || !has(self.jaeger) || !self.jaeger.enabled").message("otlpEndpoint and jaeger.enabled are mutually exclusive: traces go to one place"))]
 pub struct Telemetry {
-    /// OTLP/HTTP endpoint traces are sent to; tracing is off when absent.
+    /// OTLP/HTTP endpoint traces are sent to. Tracing is off when absent, unless
+    /// `jaeger.enabled` (which cannot be combined with this field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 512))]
     pub otlp_endpoint: Option<String>,
     /// Share of new traces that are sampled (a parent's decision is always followed).
     #[serde(default = "full_sampling")]
     pub sampling_ratio: f64,
+    /// A Jaeger v2 trace viewer run with the shop (`{shop}-jaeger`; its UI on port 16686,
+    /// `kubectl port-forward svc/{shop}-jaeger 16686`). When enabled, every service and the
+    /// gateway send their traces to it over OTLP/HTTP; refused together with `otlpEndpoint`
+    /// (a service exports to one place). Traces are kept in memory only.
+    #[serde(default)]
+    pub jaeger: Jaeger,
+}
+
+/// The image of the Jaeger v2 all-in-one program (collector, in-memory storage, query
+/// and UI in one process), pinned to the 2.17.0 release.
+pub const DEFAULT_JAEGER_IMAGE: &str = "jaegertracing/jaeger:2.17.0";
+
+/// A Jaeger v2 all-in-one instance (collector, in-memory storage, query API and UI in one
+/// pod) for looking at the shop's traces.
+///
+/// Traces are kept in memory (Jaeger's default of at most 100,000) and lost when its pod
+/// restarts: a viewer for development and demos, not a trace store. It cannot be combined
+/// with `otlpEndpoint`: the API server refuses both, since a service exports to one place
+/// and a Jaeger nobody sends to would only look broken.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Jaeger {
+    /// Run Jaeger with the shop.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Image replacing the default, `jaegertracing/jaeger:2.17.0` (a Jaeger v2 release:
+    /// its default configuration is the all-in-one one, and it runs as user 10001).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512))]
+    pub image: Option<String>,
+    /// Requests and limits; the operator's defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
 }
 
 fn full_sampling() -> f64 {
@@ -330,6 +365,7 @@ impl Default for Telemetry {
         Self {
             otlp_endpoint: None,
             sampling_ratio: 1.0,
+            jaeger: Jaeger::default(),
         }
     }
 }

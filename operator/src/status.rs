@@ -16,6 +16,7 @@ use crate::{
     render::{
         apps::FRONTEND_SERVICE_PORT,
         component::{App, Component, Store},
+        jaeger,
     },
 };
 
@@ -146,13 +147,7 @@ fn components(shop: &Shop, observed: &Observed) -> Vec<ComponentStatus> {
     let mut out = Vec::new();
     for app in App::ALL {
         let name = object_name(shop, Component::App(app));
-        let ready = observed
-            .deployments
-            .iter()
-            .find(|d| d.name_any() == name)
-            .and_then(|d| d.status.as_ref())
-            .and_then(|s| s.ready_replicas)
-            .unwrap_or(0);
+        let ready = deployment_ready(observed, &name);
         out.push(ComponentStatus {
             name: app.name().into(),
             desired: app.spec(&shop.spec).replicas,
@@ -177,7 +172,26 @@ fn components(shop: &Shop, observed: &Observed) -> Vec<ComponentStatus> {
             ready,
         });
     }
+    if shop.spec.telemetry.jaeger.enabled {
+        // A shop asked to show its traces is not ready while nothing can show them.
+        let name = format!("{}-{}", shop.name_any(), jaeger::NAME);
+        out.push(ComponentStatus {
+            name: jaeger::NAME.into(),
+            desired: 1,
+            ready: deployment_ready(observed, &name),
+        });
+    }
     out
+}
+
+fn deployment_ready(observed: &Observed, name: &str) -> i32 {
+    observed
+        .deployments
+        .iter()
+        .find(|d| d.name_any() == name)
+        .and_then(|d| d.status.as_ref())
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
 }
 
 /// Where the frontend answers, as far as the cluster has said so yet.
@@ -327,6 +341,32 @@ mod tests {
         let status = shop_status(&shop(spec), &Observed::default(), None, time(10));
         assert_eq!(status.components.len(), 12);
         assert!(status.components.iter().all(|c| c.name != "redis"));
+    }
+
+    #[test]
+    fn an_enabled_jaeger_is_a_component_the_shop_waits_for() {
+        let mut spec = ShopSpec::default();
+        spec.telemetry.jaeger.enabled = true;
+        let shop = shop(spec);
+        let (mut deployments, stateful_sets) = all_ready();
+        let observed = Observed {
+            deployments: &deployments,
+            stateful_sets: &stateful_sets,
+            services: &[],
+        };
+        let waiting = shop_status(&shop, &observed, None, time(10));
+        assert_eq!(waiting.components_ready.as_deref(), Some("13/14"));
+        assert_eq!(get(&waiting, READY).message, "waiting for jaeger (0/1)");
+
+        deployments.push(deployment("jaeger", 1));
+        let observed = Observed {
+            deployments: &deployments,
+            stateful_sets: &stateful_sets,
+            services: &[],
+        };
+        let ready = shop_status(&shop, &observed, None, time(20));
+        assert_eq!(ready.components_ready.as_deref(), Some("14/14"));
+        assert_eq!(get(&ready, READY).status, "True");
     }
 
     #[test]

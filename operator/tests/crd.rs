@@ -116,6 +116,8 @@ fn valid_specs_pass_the_cel_rules() {
         json!({"exposure": {"type": "Ingress", "ingressHost": "shop.example.com"}}),
         json!({"exposure": {"type": "NodePort", "nodePort": 30080}}),
         json!({"telemetry": {"otlpEndpoint": "http://collector:4318", "samplingRatio": 0.25}}),
+        json!({"telemetry": {"jaeger": {"enabled": true}, "samplingRatio": 0.5}}),
+        json!({"telemetry": {"otlpEndpoint": "http://collector:4318", "jaeger": {"enabled": false}}}),
         json!({"redis": {"external": {"secretRef": {"name": "managed-redis"}}}}),
         json!({"userDb": {"storage": {"size": "5Gi", "storageClassName": "fast"}}}),
     ] {
@@ -155,6 +157,10 @@ fn cel_rules_reject_what_the_schema_cannot_say() {
         (
             json!({"telemetry": {"samplingRatio": -0.1}}),
             "samplingRatio must be within 0..1",
+        ),
+        (
+            json!({"telemetry": {"otlpEndpoint": "http://collector:4318", "jaeger": {"enabled": true}}}),
+            "otlpEndpoint and jaeger.enabled are mutually exclusive",
         ),
     ];
     for (spec, why) in cases {

@@ -572,6 +572,7 @@ fn every_object_is_owned_labelled_and_namespaced() {
     spec.cart.replicas = 2;
     spec.exposure.type_ = ExposureType::Ingress;
     spec.exposure.ingress_host = Some("shop.example.com".into());
+    spec.telemetry.jaeger.enabled = true;
     for object in render(spec) {
         let meta = object.meta();
         let what = format!("{} {}", object.kind(), object.name());
@@ -602,7 +603,9 @@ fn every_object_is_owned_labelled_and_namespaced() {
 
 #[test]
 fn workload_selectors_match_their_pod_labels() {
-    let objects = render(ShopSpec::default());
+    let mut spec = ShopSpec::default();
+    spec.telemetry.jaeger.enabled = true;
+    let objects = render(spec);
     for d in deployments(&objects) {
         let selector = d.spec.selector.match_labels.as_ref().unwrap();
         let labels = d
@@ -648,9 +651,10 @@ fn has_requests_and_limits(resources: Option<&ResourceRequirements>) -> bool {
 fn every_pod_meets_the_restricted_pod_security_standard() {
     let mut spec = ShopSpec::default();
     spec.gateway.replicas = 2;
+    spec.telemetry.jaeger.enabled = true;
     let objects = render(spec);
     let pods = pods(&objects);
-    assert_eq!(pods.len(), 13);
+    assert_eq!(pods.len(), 14, "13 components and Jaeger");
     for (name, pod) in pods {
         let sc = pod.security_context.as_ref().unwrap();
         assert_eq!(sc.run_as_non_root, Some(true), "{name}");
@@ -714,7 +718,9 @@ fn http_path(probe: Option<&Probe>) -> Option<&str> {
 
 #[test]
 fn every_pod_has_probes() {
-    let objects = render(ShopSpec::default());
+    let mut spec = ShopSpec::default();
+    spec.telemetry.jaeger.enabled = true;
+    let objects = render(spec);
     for (name, pod) in pods(&objects) {
         let c = container(pod);
         let (ready, live) = (c.readiness_probe.as_ref(), c.liveness_probe.as_ref());
@@ -733,6 +739,13 @@ fn every_pod_has_probes() {
             // KrakenD's built-in health endpoint; it has no /readyz of its own.
             assert_eq!(http_path(ready), Some("/__health"));
             assert_eq!(http_path(live), Some("/__health"));
+        } else if component == "jaeger" {
+            // The healthcheckv2 extension of Jaeger's all-in-one configuration.
+            for probe in [ready, live, c.startup_probe.as_ref()] {
+                assert_eq!(http_path(probe), Some("/status"));
+                let port = &probe.unwrap().http_get.as_ref().unwrap().port;
+                assert_eq!(port, &IntOrString::String("health".into()));
+            }
         } else {
             assert_eq!(http_path(ready), Some("/readyz"), "{name}");
             assert_eq!(http_path(live), Some("/healthz"), "{name}");
@@ -906,7 +919,9 @@ fn no_object_holds_an_empty_list() {
     let mut spec = ShopSpec::default();
     spec.redis.external = external("managed-redis");
     spec.telemetry.otlp_endpoint = Some("http://collector:4318".into());
-    for spec in [ShopSpec::default(), spec] {
+    let mut with_jaeger = ShopSpec::default();
+    with_jaeger.telemetry.jaeger.enabled = true;
+    for spec in [ShopSpec::default(), spec, with_jaeger] {
         let mut found = Vec::new();
         for object in render(spec) {
             let json = match &object {
@@ -1190,4 +1205,262 @@ fn external_stores_and_the_collector_are_reachable_by_egress() {
     );
     assert!(egress_to("catalog", 4317), "services reach the collector");
     assert!(!egress_to("catalog", 6380), "but nothing else outside");
+}
+
+// --- Jaeger (`telemetry.jaeger`) --------------------------------------------------------
+
+fn with_jaeger() -> ShopSpec {
+    let mut spec = ShopSpec::default();
+    spec.telemetry.jaeger.enabled = true;
+    spec
+}
+
+fn env_value<'a>(c: &'a Container, name: &str) -> Option<&'a str> {
+    env(c, name)?.value.as_deref()
+}
+
+#[test]
+fn by_default_there_is_no_jaeger_and_no_trace_export() {
+    let objects = render(ShopSpec::default());
+    assert!(
+        objects.iter().all(|o| !o.name().contains("jaeger")),
+        "nothing of Jaeger"
+    );
+    for d in deployments(&objects) {
+        let c = container(pod_of_deployment(d));
+        for var in [
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_TRACES_SAMPLER",
+            "OTEL_RESOURCE_ATTRIBUTES",
+        ] {
+            assert!(env(c, var).is_none(), "{:?}: {var}", d.metadata.name);
+        }
+    }
+}
+
+#[test]
+fn an_enabled_jaeger_is_one_in_memory_pod_behind_a_cluster_ip_service() {
+    let objects = render(with_jaeger());
+    for kind in ["Deployment", "Service", "ServiceAccount", "NetworkPolicy"] {
+        assert!(
+            names(&objects, kind).contains("demo-jaeger"),
+            "no {kind} demo-jaeger"
+        );
+    }
+    assert!(!names(&objects, "StatefulSet").contains("demo-jaeger"));
+
+    let d = deployment(&objects, "jaeger");
+    assert_eq!(d.spec.replicas, Some(1));
+    assert_eq!(
+        d.spec.strategy.as_ref().unwrap().type_.as_deref(),
+        Some("Recreate"),
+        "one instance holds the traces: never two side by side"
+    );
+    let labels = d
+        .spec
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels
+        .as_ref()
+        .unwrap();
+    assert_eq!(labels["app.kubernetes.io/name"], "jaeger");
+    assert_eq!(labels["app.kubernetes.io/component"], "tracing");
+    let pod = pod_of_deployment(d);
+    assert!(
+        pod.volumes.as_ref().unwrap()[0].empty_dir.is_some(),
+        "/tmp is an emptyDir"
+    );
+    let c = container(pod);
+    assert_eq!(c.image.as_deref(), Some("jaegertracing/jaeger:2.17.0"));
+    assert!(
+        c.args.is_none() && c.command.is_none(),
+        "the image's all-in-one config"
+    );
+    assert_eq!(env_value(c, "JAEGER_LISTEN_HOST"), Some("0.0.0.0"));
+    let ports: BTreeMap<&str, i32> = c
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| (p.name.as_deref().unwrap(), p.container_port))
+        .collect();
+    assert_eq!(
+        ports,
+        BTreeMap::from([
+            ("otlp-http", 4318),
+            ("otlp-grpc", 4317),
+            ("ui", 16686),
+            ("health", 13133)
+        ])
+    );
+    let sc = pod.security_context.as_ref().unwrap();
+    assert_eq!(sc.run_as_user, Some(10001), "the image's numeric user");
+    assert_eq!(
+        c.security_context
+            .as_ref()
+            .unwrap()
+            .read_only_root_filesystem,
+        Some(true)
+    );
+    assert_eq!(
+        c.resources.as_ref().unwrap().limits.as_ref().unwrap()["memory"],
+        Quantity("1Gi".into())
+    );
+
+    let service = objects
+        .iter()
+        .find_map(|o| match o {
+            Object::Service(s) if o.name() == "demo-jaeger" => Some(s),
+            _ => None,
+        })
+        .unwrap();
+    let spec = service.spec.as_ref().unwrap();
+    assert_eq!(spec.type_.as_deref(), Some("ClusterIP"));
+    assert!(
+        spec.selector
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+    );
+    let service_ports: BTreeMap<i32, String> = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| {
+            let target = match p.target_port.as_ref().unwrap() {
+                IntOrString::String(name) => name.clone(),
+                IntOrString::Int(n) => n.to_string(),
+            };
+            (p.port, target)
+        })
+        .collect();
+    assert_eq!(
+        service_ports,
+        BTreeMap::from([
+            (4317, "otlp-grpc".into()),
+            (4318, "otlp-http".into()),
+            (16686, "ui".into())
+        ])
+    );
+}
+
+#[test]
+fn jaeger_image_and_resources_can_be_overridden() {
+    let mut spec = with_jaeger();
+    spec.telemetry.jaeger.image = Some("registry.example.com/jaeger:2.17.0".into());
+    spec.telemetry.jaeger.resources = Some(ResourceRequirements {
+        limits: Some(BTreeMap::from([("memory".into(), Quantity("2Gi".into()))])),
+        ..ResourceRequirements::default()
+    });
+    let objects = render(spec);
+    let c = container(pod_of_deployment(deployment(&objects, "jaeger")));
+    assert_eq!(
+        c.image.as_deref(),
+        Some("registry.example.com/jaeger:2.17.0")
+    );
+    let resources = c.resources.as_ref().unwrap();
+    assert_eq!(
+        resources.limits.as_ref().unwrap()["memory"],
+        Quantity("2Gi".into())
+    );
+    assert!(
+        resources.requests.is_none(),
+        "the user's resources replace ours whole"
+    );
+}
+
+#[test]
+fn with_jaeger_every_service_and_the_gateway_send_it_their_traces() {
+    let mut spec = with_jaeger();
+    spec.telemetry.sampling_ratio = 0.5;
+    let objects = render(spec);
+    for app in APPS {
+        let c = container(pod_of_deployment(deployment(&objects, app)));
+        assert_eq!(
+            env_value(c, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            Some("http://demo-jaeger:4318"),
+            "{app}"
+        );
+        assert_eq!(
+            env_value(c, "OTEL_TRACES_SAMPLER_ARG"),
+            Some("0.5"),
+            "{app}"
+        );
+        assert_eq!(
+            env_value(c, "OTEL_RESOURCE_ATTRIBUTES"),
+            Some("deployment.environment.name=shops"),
+            "{app}: traces carry the Shop's namespace as their environment"
+        );
+    }
+    // Jaeger does not trace itself into itself.
+    let jaeger = container(pod_of_deployment(deployment(&objects, "jaeger")));
+    assert!(env(jaeger, "OTEL_EXPORTER_OTLP_ENDPOINT").is_none());
+}
+
+#[test]
+fn a_users_collector_gets_the_environment_too() {
+    let mut spec = ShopSpec::default();
+    spec.telemetry.otlp_endpoint = Some("http://collector.observability:4318".into());
+    let objects = render(spec);
+    for app in APPS {
+        let c = container(pod_of_deployment(deployment(&objects, app)));
+        assert_eq!(
+            env_value(c, "OTEL_RESOURCE_ATTRIBUTES"),
+            Some("deployment.environment.name=shops"),
+            "{app}"
+        );
+    }
+}
+
+#[test]
+fn network_policies_let_every_service_reach_jaegers_otlp_port_and_nothing_more() {
+    let objects = render(with_jaeger());
+    let pods = pod_labels(&objects);
+    assert_eq!(pods.len(), 14);
+    let jaeger = &pods["jaeger"];
+    // Every path of the shop is unchanged, plus each service to Jaeger's OTLP/HTTP port.
+    let mut open = BTreeSet::new();
+    for (from, from_labels) in &pods {
+        for (to, to_labels) in &pods {
+            if from != to
+                && allowed(
+                    &objects,
+                    from_labels,
+                    to_labels,
+                    container_port(&objects, to),
+                )
+            {
+                open.insert((from.as_str(), to.as_str()));
+            }
+        }
+    }
+    let mut intended: BTreeSet<_> = INTENDED_PATHS.into_iter().collect();
+    intended.extend(APPS.iter().map(|app| (*app, "jaeger")));
+    assert_eq!(open, intended);
+    for app in APPS {
+        assert!(allowed(&objects, &pods[app], jaeger, 4318), "{app}");
+        for closed in [4317, 16686, 13133] {
+            assert!(
+                !allowed(&objects, &pods[app], jaeger, closed),
+                "{app}:{closed}"
+            );
+        }
+    }
+    for store in STORES {
+        assert!(!allowed(&objects, &pods[store], jaeger, 4318), "{store}");
+    }
+    // Under the shop's default deny like every other pod, reachable from no outsider.
+    let outsider: Labels = BTreeMap::from([("app".into(), "somebody-else".into())]);
+    assert!(!allowed(&objects, &outsider, jaeger, 4318));
+    assert!(!allowed(&objects, &outsider, jaeger, 16686));
+    let default_deny = policies(&objects)
+        .into_iter()
+        .find(|p| p.metadata.name.as_deref() == Some("demo-default-deny"))
+        .unwrap();
+    assert!(selects(
+        &default_deny.spec.as_ref().unwrap().pod_selector,
+        jaeger
+    ));
 }

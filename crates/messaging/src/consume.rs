@@ -7,7 +7,10 @@ use std::{future::Future, sync::Arc};
 use futures::StreamExt;
 use lapin::{
     message::Delivery,
-    options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions},
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+        QueueDeclareOptions,
+    },
     types::{AMQPValue, FieldTable},
 };
 use serde::de::DeserializeOwned;
@@ -77,33 +80,38 @@ pub async fn consume<H: Handler>(
                     channel
                         .basic_qos(prefetch, BasicQosOptions::default())
                         .await?;
-                    channel
+                    let deliveries = channel
                         .basic_consume(
                             spec.name.into(),
                             "".into(),
                             BasicConsumeOptions::default(),
                             FieldTable::default(),
                         )
-                        .await
+                        .await?;
+                    Ok::<_, lapin::Error>((channel, deliveries))
                 };
-                let mut deliveries = tokio::time::timeout(SETUP_TIMEOUT, setup)
-                    .await
-                    .map_err(|_| LinkError::Stalled("consumer setup"))??;
+                let (channel, mut deliveries) =
+                    tokio::time::timeout(SETUP_TIMEOUT, setup)
+                        .await
+                        .map_err(|_| LinkError::Stalled("consumer setup"))??;
                 let _live = broker.mark_live();
                 tracing::info!(queue = spec.name, prefetch, "consuming");
-                // A quiet queue on a dead link would wait forever: look at the link now and then.
+                // A quiet queue on a dead link would wait forever: look at the link now and then,
+                // and at how many messages wait.
                 let mut link_check = tokio::time::interval(LINK_CHECK);
                 loop {
                     let delivery = tokio::select! {
                         biased;
                         _ = shutdown.cancelled() => break,
-                        next = deliveries.next() => next,
+                        // Before deliveries, so a busy queue still reports its lag.
                         _ = link_check.tick() => {
-                            if connection.status().connected() {
-                                continue;
+                            if !connection.status().connected() {
+                                return Err(LinkError::ConsumerClosed);
                             }
-                            return Err(LinkError::ConsumerClosed);
+                            report_lag(&channel, spec.name).await?;
+                            continue;
                         }
+                        next = deliveries.next() => next,
                     };
                     let delivery = match delivery {
                         Some(delivery) => delivery?,
@@ -155,10 +163,12 @@ async fn process<H: Handler>(
         outcome = tracing::field::Empty,
     );
     let _ = span.set_parent(context::extract(&headers));
+    let started = std::time::Instant::now();
     let outcome = handler
         .handle(message, publisher)
         .instrument(span.clone())
         .await;
+    crate::metrics::processed(queue, outcome, started.elapsed());
     span.record("outcome", format!("{outcome:?}"));
     let settle = async {
         match outcome {
@@ -172,6 +182,22 @@ async fn process<H: Handler>(
     match tokio::time::timeout(crate::CONFIRM_TIMEOUT, settle).await {
         Ok(result) => result.map(drop).map_err(LinkError::from),
         Err(_) => Err(LinkError::Stalled("ack")),
+    }
+}
+
+/// Records how many messages wait in `queue`, asked with a passive declare.
+async fn report_lag(channel: &lapin::Channel, queue: &str) -> Result<(), LinkError> {
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..Default::default()
+    };
+    let declare = channel.queue_declare(queue.into(), passive, FieldTable::default());
+    match tokio::time::timeout(SETUP_TIMEOUT, declare).await {
+        Ok(declared) => {
+            crate::metrics::ready(queue, declared?.message_count());
+            Ok(())
+        }
+        Err(_) => Err(LinkError::Stalled("queue declare")),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod consume;
 mod context;
+mod metrics;
 mod publish;
 mod topology;
 

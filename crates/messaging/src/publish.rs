@@ -76,7 +76,10 @@ impl Publisher {
             messaging.message.id = message.message_id,
             messaging.message.type = message.kind,
         );
-        self.publish_in_span(message).instrument(span).await
+        let exchange = message.exchange;
+        let result = self.publish_in_span(message).instrument(span).await;
+        crate::metrics::published(exchange, result.is_ok());
+        result
     }
 
     async fn publish_in_span(&self, message: Outgoing<'_>) -> Result<(), PublishError> {

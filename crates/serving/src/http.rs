@@ -31,6 +31,7 @@ pub fn skeleton(routes: Router, readiness: Readiness, config: &ServeConfig) -> R
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(move || readyz(readiness.clone())))
+        .route("/metrics", get(crate::metrics::scrape))
         .merge(routes)
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
@@ -41,6 +42,8 @@ pub fn skeleton(routes: Router, readiness: Readiness, config: &ServeConfig) -> R
         }))
         .layer(
             ServiceBuilder::new()
+                // Outermost, so the timeout's 503 and a panic's 500 are counted too.
+                .layer(middleware::from_fn(crate::metrics::record_http))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)

@@ -7,6 +7,7 @@ pub mod config;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod metrics;
 pub mod owner;
 #[cfg(feature = "postgres")]
 pub mod postgres;

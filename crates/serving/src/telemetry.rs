@@ -1,10 +1,14 @@
 //! Logs (JSON or pretty, filtered by `RUST_LOG`) and OpenTelemetry traces over OTLP.
-//! Traces are exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; without it they
-//! are simply off, never an error.
+//!
+//! Spans always get trace and span ids, so every JSON log line names its trace even when
+//! nothing is exported. Spans are exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set;
+//! without it tracing is simply not shipped, never an error.
+
+mod json_log;
 
 use http::HeaderMap;
 use opentelemetry::{
-    KeyValue, global, propagation::TextMapCompositePropagator, trace::TracerProvider as _,
+    Key, KeyValue, global, propagation::TextMapCompositePropagator, trace::TracerProvider as _,
 };
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::{
@@ -16,6 +20,9 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::LogFormat;
+
+/// The environment traces are tagged with unless `OTEL_RESOURCE_ATTRIBUTES` names one.
+const DEFAULT_ENVIRONMENT: &str = "local";
 
 /// Flushes spans still buffered when dropped; keep it alive for the life of `main`.
 #[must_use = "dropping the guard shuts tracing down"]
@@ -41,52 +48,60 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
         Box::new(BaggagePropagator::new()),
     ]));
 
-    let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        Ok(endpoint) if !endpoint.trim().is_empty() => Some(tracer_provider(service)?),
-        _ => None,
-    };
-    let otel_layer = provider
-        .as_ref()
-        .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(service)));
+    let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .is_ok_and(|endpoint| !endpoint.trim().is_empty());
+    let provider = tracer_provider(service, exporting)?;
+    let otel_layer = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let fmt_layer = match format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
+        LogFormat::Json => json_log::layer(std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
     tracing_subscriber::registry()
         .with(filter)
-        .with(fmt_layer)
         .with(otel_layer)
+        .with(fmt_layer)
         .try_init()?;
-    if let Some(provider) = &provider {
-        global::set_tracer_provider(provider.clone());
-    }
-    Ok(Telemetry { provider })
+    global::set_tracer_provider(provider.clone());
+    Ok(Telemetry {
+        provider: Some(provider),
+    })
 }
 
-fn tracer_provider(service: &'static str) -> anyhow::Result<SdkTracerProvider> {
-    // The exporter reads OTEL_EXPORTER_OTLP_* and the sampler OTEL_TRACES_SAMPLER*.
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .build()?;
+/// The provider: batches to OTLP when `exporting`, else only hands out ids. The sampler
+/// comes from `OTEL_TRACES_SAMPLER*` (default: follow the parent, else sample).
+fn tracer_provider(service: &'static str, exporting: bool) -> anyhow::Result<SdkTracerProvider> {
+    let mut builder = SdkTracerProvider::builder().with_resource(resource(service));
+    if exporting {
+        // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout).
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    Ok(builder.build())
+}
+
+/// `service.*` and `deployment.environment.name`; `OTEL_SERVICE_NAME` and
+/// `OTEL_RESOURCE_ATTRIBUTES` override what is set here.
+fn resource(service: &'static str) -> Resource {
+    let from_env = Resource::builder().build();
+    let environment = from_env
+        .get(&Key::new("deployment.environment.name"))
+        .or_else(|| from_env.get(&Key::new("deployment.environment")))
+        .map_or_else(|| DEFAULT_ENVIRONMENT.to_owned(), |value| value.to_string());
     let name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service.to_owned());
-    let resource = Resource::builder()
-        .with_service_name(name)
+    Resource::builder()
         .with_attributes([
             KeyValue::new("service.namespace", "microshop"),
             KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            // The current name, and the older one many viewers still group by.
+            KeyValue::new("deployment.environment.name", environment.clone()),
+            KeyValue::new("deployment.environment", environment),
         ])
-        .build();
-    Ok(SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource)
-        .build())
+        .with_service_name(name)
+        .build()
 }
 
 /// The trace context a caller sent in `traceparent`/`tracestate`.
@@ -96,8 +111,33 @@ pub fn extract_context(headers: &HeaderMap) -> opentelemetry::Context {
 
 /// Puts the current span's context on outgoing headers.
 pub fn inject_context(headers: &mut HeaderMap) {
-    let context = tracing::Span::current().context();
+    inject_span_context(&tracing::Span::current(), headers);
+}
+
+/// Puts `span`'s context on outgoing headers.
+pub fn inject_span_context(span: &tracing::Span, headers: &mut HeaderMap) {
+    let context = span.context();
     global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut HeaderInjector(headers))
     });
+}
+
+#[doc(hidden)]
+pub use tracing as __tracing;
+
+/// A client span for one database call, named and tagged after OpenTelemetry's database
+/// conventions: `db_span!("postgresql", "SELECT", "products")` is the span `SELECT
+/// products`. Instrument the call's future with it.
+#[macro_export]
+macro_rules! db_span {
+    ($system:literal, $operation:literal, $collection:literal) => {
+        $crate::telemetry::__tracing::info_span!(
+            "db",
+            otel.name = concat!($operation, " ", $collection),
+            otel.kind = "client",
+            db.system.name = $system,
+            db.operation.name = $operation,
+            db.collection.name = $collection,
+        )
+    };
 }

@@ -242,3 +242,64 @@ async fn a_degraded_dependency_is_reported_but_keeps_the_service_ready() {
     assert_eq!(body["checks"]["database"], "ok");
     assert_eq!(body["checks"]["broker"], "degraded: connection refused");
 }
+
+/// The value of the sample `name{labels}` in a /metrics text, if present.
+fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
+    let prefix = format!("{name}{{{labels}}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.parse().unwrap())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status_including_panics_and_timeouts() {
+    let app = app_with_timeout(Readiness::new(), 100);
+    let hit = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = Request::get(uri).body(Body::empty()).unwrap();
+            app.oneshot(request).await.unwrap().status()
+        }
+    };
+    assert_eq!(hit("/panic").await, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(hit("/slow").await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(hit("/no/such/route/42").await, StatusCode::NOT_FOUND);
+
+    let response = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(
+        to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let count = |route: &str, status: u16| {
+        sample(
+            &text,
+            "http_server_request_duration_seconds_count",
+            &format!(
+                "http_request_method=\"GET\",http_route=\"{route}\",http_response_status_code=\"{status}\""
+            ),
+        )
+    };
+    // Other tests of this binary share the process's registry: at least ours is counted.
+    assert!(count("/panic", 500).unwrap() >= 1.0, "{text}");
+    assert!(count("/slow", 503).unwrap() >= 1.0, "{text}");
+    assert!(count("unmatched", 404).unwrap() >= 1.0, "{text}");
+    assert!(
+        !text.contains("/no/such/route/42"),
+        "raw paths must not become labels"
+    );
+    assert!(text.contains("http_server_request_duration_seconds_bucket{"));
+}

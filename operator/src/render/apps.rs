@@ -295,14 +295,14 @@ fn env(ctx: &ShopContext, app: App) -> Vec<EnvVar> {
             keys::CSRF_SECRET.to_owned(),
         ));
     }
-    let telemetry = &ctx.shop.spec.telemetry;
-    if let Some(endpoint) = &telemetry.otlp_endpoint {
-        env.push(plain("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.clone()));
+    if let Some(endpoint) = ctx.otlp_endpoint() {
+        env.push(plain("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint));
         env.push(plain("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"));
         env.push(plain(
             "OTEL_TRACES_SAMPLER_ARG",
-            telemetry.sampling_ratio.to_string(),
+            ctx.shop.spec.telemetry.sampling_ratio.to_string(),
         ));
+        env.push(plain("OTEL_RESOURCE_ATTRIBUTES", resource_attributes(ctx)));
     }
     for target in component::targets(app) {
         match target {
@@ -330,6 +330,13 @@ fn env(ctx: &ShopContext, app: App) -> Vec<EnvVar> {
         }
     }
     env
+}
+
+/// What every span of the shop carries besides its service's name: the Shop's namespace as
+/// the deployment environment (OpenTelemetry's `deployment.environment.name`, which the
+/// services' telemetry otherwise sets to `local`).
+pub fn resource_attributes(ctx: &ShopContext) -> String {
+    format!("deployment.environment.name={}", ctx.namespace)
 }
 
 /// The user's variables replace rendered ones of the same name and come after the rest

@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod component;
 pub mod gateway;
+pub mod jaeger;
 pub mod network;
 pub mod pod;
 pub mod secrets;
@@ -114,6 +115,9 @@ pub fn render_shop(shop: &Shop, inputs: &RenderInputs) -> Result<Vec<Object>, Re
             objects.extend(stores::render(&ctx, store));
         }
     }
+    if ctx.runs_jaeger() {
+        objects.extend(jaeger::render(&ctx));
+    }
     Ok(objects)
 }
 
@@ -162,6 +166,21 @@ impl<'a> ShopContext<'a> {
         store.spec(&self.shop.spec).external.is_none()
     }
 
+    /// Whether the shop runs its own Jaeger (`telemetry.jaeger.enabled`).
+    pub fn runs_jaeger(&self) -> bool {
+        self.shop.spec.telemetry.jaeger.enabled
+    }
+
+    /// Where the services send their traces (OTLP/HTTP): the user's collector, else the
+    /// shop's own Jaeger; `None` when tracing is off.
+    pub fn otlp_endpoint(&self) -> Option<String> {
+        // The API server refuses both at once; should it happen anyway, the user's wins.
+        match &self.shop.spec.telemetry.otlp_endpoint {
+            Some(endpoint) => Some(endpoint.clone()),
+            None => self.runs_jaeger().then(|| jaeger::otlp_endpoint(self)),
+        }
+    }
+
     /// `{shop}-{component}`: several shops can live in one namespace.
     pub fn object_name(&self, component: Component) -> String {
         format!("{}-{}", self.name, component.name())
@@ -169,8 +188,13 @@ impl<'a> ShopContext<'a> {
 
     /// Labels that pick out one component's pods.
     pub fn selector(&self, component: Component) -> BTreeMap<String, String> {
+        self.selector_of(component.name())
+    }
+
+    /// Labels that pick out the pods named `name` (`app.kubernetes.io/name`).
+    pub fn selector_of(&self, name: &str) -> BTreeMap<String, String> {
         BTreeMap::from([
-            (labels::NAME.to_owned(), component.name().to_owned()),
+            (labels::NAME.to_owned(), name.to_owned()),
             (labels::INSTANCE.to_owned(), self.name.clone()),
         ])
     }

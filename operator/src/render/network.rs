@@ -1,6 +1,7 @@
 //! NetworkPolicies: everything of the shop is denied in and out, then each component is
 //! opened exactly along [`component::PATHS`] (plus DNS, the frontend's public port, and
-//! egress to what lives outside the cluster: external stores and the trace collector).
+//! egress to what lives outside the cluster: external stores and the trace collector; or,
+//! with `telemetry.jaeger`, from every service to the shop's own Jaeger).
 
 use k8s_openapi::{
     api::networking::v1::{
@@ -13,6 +14,7 @@ use k8s_openapi::{
 use super::{
     Object, ShopContext,
     component::{self, App, Component},
+    jaeger,
 };
 
 pub fn render(ctx: &ShopContext) -> Vec<Object> {
@@ -27,6 +29,9 @@ pub fn render(ctx: &ShopContext) -> Vec<Object> {
             continue;
         }
         objects.push(Object::NetworkPolicy(component_policy(ctx, component)));
+    }
+    if ctx.runs_jaeger() {
+        objects.push(Object::NetworkPolicy(jaeger_policy(ctx)));
     }
     objects
 }
@@ -119,6 +124,11 @@ fn component_policy(ctx: &ShopContext, component: Component) -> NetworkPolicy {
                 to: None,
                 ports: Some(vec![port(otlp_port(endpoint), "TCP")]),
             });
+        } else if ctx.runs_jaeger() {
+            egress.push(NetworkPolicyEgressRule {
+                to: Some(vec![jaeger_peer(ctx)]),
+                ports: Some(vec![port(jaeger::OTLP_HTTP_PORT, "TCP")]),
+            });
         }
     }
     NetworkPolicy {
@@ -131,6 +141,38 @@ fn component_policy(ctx: &ShopContext, component: Component) -> NetworkPolicy {
             ingress: (!ingress.is_empty()).then_some(ingress),
             egress: (!egress.is_empty()).then_some(egress),
         }),
+    }
+}
+
+/// Jaeger takes traces from the shop's services on its OTLP/HTTP port and calls nothing.
+/// Its UI is not opened to any pod: it is reached with `kubectl port-forward`, which
+/// NetworkPolicies do not filter.
+fn jaeger_policy(ctx: &ShopContext) -> NetworkPolicy {
+    let from = App::ALL
+        .into_iter()
+        .map(|app| peer(ctx, Component::App(app)))
+        .collect();
+    NetworkPolicy {
+        metadata: ctx.meta(
+            jaeger::object_name(ctx),
+            ctx.labels(jaeger::NAME, jaeger::ROLE),
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(ctx.selector_of(jaeger::NAME))),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(from),
+                ports: Some(vec![port(jaeger::OTLP_HTTP_PORT, "TCP")]),
+            }]),
+            egress: None,
+        }),
+    }
+}
+
+fn jaeger_peer(ctx: &ShopContext) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(selector(ctx.selector_of(jaeger::NAME))),
+        ..NetworkPolicyPeer::default()
     }
 }
 

@@ -53,10 +53,15 @@ fn runtime_default() -> SeccompProfile {
 }
 
 pub fn http_probe(path: &str, period: i32, failures: i32) -> Probe {
+    http_probe_on("http", path, period, failures)
+}
+
+/// An HTTP GET probe on the container port named `port`.
+pub fn http_probe_on(port: &str, path: &str, period: i32, failures: i32) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.into()),
-            port: IntOrString::String("http".into()),
+            port: IntOrString::String(port.into()),
             ..HTTPGetAction::default()
         }),
         period_seconds: Some(period),

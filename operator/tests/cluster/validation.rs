@@ -56,6 +56,12 @@ fn invalid() -> Vec<(&'static str, Value, &'static str, &'static str)> {
             "CEL: a ratio",
         ),
         (
+            "two-trace-sinks",
+            json!({"telemetry": {"otlpEndpoint": "http://collector:4318", "jaeger": {"enabled": true}}}),
+            "otlpEndpoint and jaeger.enabled are mutually exclusive",
+            "CEL: services export their traces to one place",
+        ),
+        (
             "no-host",
             json!({"exposure": {"type": "Ingress"}}),
             "ingressHost is required when type is Ingress",

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use redis::{RedisError, Script, aio::ConnectionManager};
 use serving::Problem;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use tracing::Instrument;
 use wire::{Cart, CartLine};
 
 use crate::{
@@ -93,6 +94,7 @@ impl CartStore {
         let fields: HashMap<String, String> = redis::cmd("HGETALL")
             .arg(self.key(owner))
             .query_async(&mut self.connection.clone())
+            .instrument(serving::db_span!("redis", "HGETALL", "cart"))
             .await?;
         cart_from_fields(fields)
     }
@@ -113,6 +115,7 @@ impl CartStore {
             .arg(now())
             .arg(self.ttl_secs)
             .invoke_async(&mut self.connection.clone())
+            .instrument(serving::db_span!("redis", "EVALSHA", "cart"))
             .await?;
         outcome(reply)
     }
@@ -132,6 +135,7 @@ impl CartStore {
             .arg(now())
             .arg(self.ttl_secs)
             .invoke_async(&mut self.connection.clone())
+            .instrument(serving::db_span!("redis", "EVALSHA", "cart"))
             .await?;
         outcome(reply)
     }
@@ -141,6 +145,7 @@ impl CartStore {
         redis::cmd("DEL")
             .arg(self.key(owner))
             .exec_async(&mut self.connection.clone())
+            .instrument(serving::db_span!("redis", "DEL", "cart"))
             .await?;
         Ok(Cart {
             items: Vec::new(),
@@ -160,6 +165,7 @@ impl CartStore {
             .arg(now())
             .arg(self.ttl_secs)
             .invoke_async(&mut self.connection.clone())
+            .instrument(serving::db_span!("redis", "EVALSHA", "cart"))
             .await?;
         outcome(reply)
     }

@@ -1,6 +1,7 @@
 //! Queries on the `products` table.
 
 use sqlx::PgPool;
+use tracing::Instrument;
 use wire::{Category, Currency, Money, Product};
 
 #[derive(sqlx::FromRow)]
@@ -51,6 +52,7 @@ pub async fn product(pool: &PgPool, id: &str) -> Result<Option<Product>, sqlx::E
     ))
     .bind(id)
     .fetch_optional(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "products"))
     .await?
     .map(Product::try_from)
     .transpose()
@@ -88,6 +90,7 @@ pub async fn list(
     .bind(listing.text)
     .bind(listing.category)
     .fetch_one(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "products"))
     .await?;
     let rows = sqlx::query_as::<_, ProductRow>(concat!(
         "SELECT ",
@@ -104,6 +107,7 @@ pub async fn list(
     .bind(listing.limit)
     .bind(listing.offset)
     .fetch_all(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "products"))
     .await?;
     let products = rows
         .into_iter()
@@ -118,6 +122,7 @@ pub async fn categories(pool: &PgPool) -> Result<Vec<Category>, sqlx::Error> {
          GROUP BY category ORDER BY category",
     )
     .fetch_all(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "products"))
     .await?;
     Ok(rows
         .into_iter()

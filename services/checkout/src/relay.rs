@@ -112,6 +112,8 @@ impl OutboxRelay {
     /// Publishes up to [`BATCH`] pending rows in id order; answers how many were sent.
     /// On a publish failure, the rows confirmed before it are still committed as sent.
     async fn relay_batch(&self, publisher: &Publisher) -> Result<usize, BatchError> {
+        // The poll itself is not traced: it runs every second, mostly finding nothing,
+        // and would be a root trace each time. Each row's work joins the order's trace.
         let mut tx = self.pool.begin().await?;
         let pending: Vec<Pending> = sqlx::query_as(
             "SELECT id, order_id, kind, body, traceparent, tracestate FROM outbox
@@ -123,13 +125,16 @@ impl OutboxRelay {
         let mut sent = 0;
         let mut failure = None;
         for row in &pending {
-            if let Err(err) = publish(publisher, row).await {
+            let span = relay_span(row);
+            if let Err(err) = publish(publisher, row).instrument(span.clone()).await {
                 failure = Some(err);
                 break;
             }
+            let update = span.in_scope(|| serving::db_span!("postgresql", "UPDATE", "outbox"));
             sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = $1")
                 .bind(row.id)
                 .execute(&mut *tx)
+                .instrument(update)
                 .await?;
             sent += 1;
         }
@@ -141,11 +146,14 @@ impl OutboxRelay {
     }
 }
 
-/// One row, published in a span that continues the trace of the request that took the
-/// order.
-async fn publish(publisher: &Publisher, row: &Pending) -> Result<(), PublishError> {
+/// The span of one row's relay: it continues the trace of the request that took the order.
+fn relay_span(row: &Pending) -> tracing::Span {
     let span = tracing::info_span!("outbox.relay", order.id = %row.order_id, outbox.id = row.id);
     let _ = span.set_parent(serving::telemetry::extract_context(&trace_headers(row)));
+    span
+}
+
+async fn publish(publisher: &Publisher, row: &Pending) -> Result<(), PublishError> {
     let body = serde_json::to_vec(&row.body.0).unwrap_or_default();
     let message_id = row.order_id.to_string();
     publisher
@@ -156,7 +164,6 @@ async fn publish(publisher: &Publisher, row: &Pending) -> Result<(), PublishErro
             kind: &row.kind,
             body: &body,
         })
-        .instrument(span)
         .await
 }
 

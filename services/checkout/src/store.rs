@@ -2,6 +2,7 @@
 
 use sqlx::{FromRow, PgPool, Postgres, Transaction, types::Json};
 use time::OffsetDateTime;
+use tracing::Instrument;
 use uuid::Uuid;
 use wire::{CardSummary, Currency, Money, events::OrderLine};
 
@@ -38,6 +39,18 @@ pub enum InsertError {
 /// Takes the order: the order, its lines, its `order.placed` outbox row and the
 /// idempotency key, all or nothing.
 pub async fn insert(
+    pool: &PgPool,
+    order: &Order,
+    key: Option<&IdempotencyKey<'_>>,
+    trace: &TraceContext,
+) -> Result<(), InsertError> {
+    // One span for the whole transaction: the order, its lines, its outbox row and key.
+    insert_all(pool, order, key, trace)
+        .instrument(serving::db_span!("postgresql", "INSERT", "orders"))
+        .await
+}
+
+async fn insert_all(
     pool: &PgPool,
     order: &Order,
     key: Option<&IdempotencyKey<'_>>,
@@ -147,6 +160,11 @@ pub async fn key_use(pool: &PgPool, owner: &str, key: &str) -> sqlx::Result<Opti
     .bind(owner)
     .bind(key)
     .fetch_optional(pool)
+    .instrument(serving::db_span!(
+        "postgresql",
+        "SELECT",
+        "idempotency_keys"
+    ))
     .await?;
     Ok(row.map(|(request_hash, order_id)| KeyUse {
         request_hash,
@@ -205,6 +223,7 @@ pub async fn find(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Order>> {
     ))
     .bind(id)
     .fetch_optional(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "orders"))
     .await?;
     let Some(row) = row else { return Ok(None) };
     let mut orders = with_lines(pool, vec![row]).await?;
@@ -221,6 +240,7 @@ pub async fn list_for_user(pool: &PgPool, user: Uuid, limit: i64) -> sqlx::Resul
     .bind(user)
     .bind(limit)
     .fetch_all(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "orders"))
     .await?;
     with_lines(pool, rows).await
 }
@@ -233,6 +253,7 @@ async fn with_lines(pool: &PgPool, rows: Vec<OrderRow>) -> sqlx::Result<Vec<Orde
     )
     .bind(&ids)
     .fetch_all(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "order_lines"))
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -338,13 +359,19 @@ pub async fn apply(pool: &PgPool, id: Uuid, change: &Change) -> sqlx::Result<App
     if let Some(text) = text {
         query = query.bind(text);
     }
-    let changed = query.bind(id).execute(pool).await?.rows_affected() > 0;
+    let changed = query
+        .execute(pool)
+        .instrument(serving::db_span!("postgresql", "UPDATE", "orders"))
+        .await?
+        .rows_affected()
+        > 0;
     if changed {
         return Ok(Applied::Changed);
     }
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)")
         .bind(id)
         .fetch_one(pool)
+        .instrument(serving::db_span!("postgresql", "SELECT", "orders"))
         .await?;
     Ok(if exists {
         Applied::Unchanged

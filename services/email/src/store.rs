@@ -1,12 +1,14 @@
 //! The `emails` ledger: which orders have had their confirmation.
 
 use sqlx::PgPool;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub async fn is_sent(pool: &PgPool, order_id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM emails WHERE order_id = $1)")
         .bind(order_id)
         .fetch_one(pool)
+        .instrument(serving::db_span!("postgresql", "SELECT", "emails"))
         .await
 }
 
@@ -25,6 +27,7 @@ pub async fn record_sent(
     .bind(recipient)
     .bind(subject)
     .execute(pool)
+    .instrument(serving::db_span!("postgresql", "INSERT", "emails"))
     .await
     .map(drop)
 }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::json;
-use serving::client::TracedClient;
+use serving::client::{TracedClient, TracedRequest};
 use uuid::Uuid;
 use wire::{Cart, CategoryList, Product, ProductList, Quote, QuoteRequest};
 
@@ -95,13 +95,13 @@ impl Gateway {
         url
     }
 
-    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+    fn request(&self, method: Method, segments: &[&str]) -> TracedRequest {
         self.client.request(method, self.url(segments))
     }
 
     /// A request about the visitor's own things: `/me/<rest>` with the bearer token when
     /// signed in, else `/<rest>` with the session header.
-    fn owned(&self, method: Method, visitor: &Visitor, rest: &[&str]) -> RequestBuilder {
+    fn owned(&self, method: Method, visitor: &Visitor, rest: &[&str]) -> TracedRequest {
         match &visitor.token {
             Some(token) => {
                 let segments: Vec<&str> =
@@ -246,7 +246,7 @@ impl Gateway {
 }
 
 /// Sends a request and reads a JSON answer, turning anything else into a [`GatewayError`].
-async fn fetch<T: DeserializeOwned>(request: RequestBuilder) -> Answer<T> {
+async fn fetch<T: DeserializeOwned>(request: TracedRequest) -> Answer<T> {
     let response = request
         .header(reqwest::header::ACCEPT, "application/json")
         .send()

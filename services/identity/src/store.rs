@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use sqlx::{PgPool, types::Json};
+use tracing::Instrument;
 use uuid::Uuid;
 use wire::{address::PostalAddress, email::Email};
 
@@ -48,6 +49,7 @@ pub async fn insert(pool: &PgPool, account: &NewAccount<'_>) -> Result<(), sqlx:
         .bind(account.name.as_str())
         .bind(account.password_hash)
         .execute(pool)
+        .instrument(serving::db_span!("postgresql", "INSERT", "users"))
         .await
         .map(drop)
 }
@@ -58,6 +60,7 @@ pub async fn credentials(pool: &PgPool, email: &Email) -> Result<Option<Credenti
     )
     .bind(email.as_str())
     .fetch_optional(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "users"))
     .await
 }
 
@@ -65,6 +68,7 @@ pub async fn profile(pool: &PgPool, id: Uuid) -> Result<Option<Profile>, sqlx::E
     sqlx::query_as("SELECT id, email, name, address FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
+        .instrument(serving::db_span!("postgresql", "SELECT", "users"))
         .await
 }
 
@@ -89,6 +93,7 @@ pub async fn update_profile(
     .bind(changes.address.is_some())
     .bind(changes.address.flatten().map(Json))
     .fetch_optional(pool)
+    .instrument(serving::db_span!("postgresql", "UPDATE", "users"))
     .await
 }
 
@@ -96,6 +101,7 @@ pub async fn password_hash(pool: &PgPool, id: Uuid) -> Result<Option<String>, sq
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
+        .instrument(serving::db_span!("postgresql", "SELECT", "users"))
         .await
 }
 
@@ -106,6 +112,7 @@ pub async fn set_password_hash(pool: &PgPool, id: Uuid, hash: &str) -> Result<bo
             .bind(id)
             .bind(hash)
             .execute(pool)
+            .instrument(serving::db_span!("postgresql", "UPDATE", "users"))
             .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -115,6 +122,7 @@ pub async fn delete(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(pool)
+        .instrument(serving::db_span!("postgresql", "DELETE", "users"))
         .await?;
     Ok(result.rows_affected() == 1)
 }

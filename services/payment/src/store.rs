@@ -3,6 +3,7 @@
 //! comes second gets the first decision back.
 
 use sqlx::PgPool;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// A charge as recorded.
@@ -35,6 +36,7 @@ pub async fn record(pool: &PgPool, charge: &Charge) -> Result<(Charge, bool), sq
     .bind(&charge.currency)
     .bind(&charge.card_last4)
     .execute(pool)
+    .instrument(serving::db_span!("postgresql", "INSERT", "charges"))
     .await?
     .rows_affected()
         == 1;
@@ -44,6 +46,7 @@ pub async fn record(pool: &PgPool, charge: &Charge) -> Result<(Charge, bool), sq
     )
     .bind(charge.order_id)
     .fetch_one(pool)
+    .instrument(serving::db_span!("postgresql", "SELECT", "charges"))
     .await?;
     Ok((recorded, inserted))
 }

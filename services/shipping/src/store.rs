@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use tracing::Instrument;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,7 @@ pub async fn create(pool: &PgPool, order_id: Uuid) -> Result<(Shipment, bool), s
     .bind(order_id)
     .bind(tracking_id(order_id))
     .execute(pool)
+    .instrument(serving::db_span!("postgresql", "INSERT", "shipments"))
     .await?
     .rows_affected()
         == 1;
@@ -54,6 +56,7 @@ pub async fn cancel(pool: &PgPool, order_id: Uuid) -> Result<bool, sqlx::Error> 
     .bind(order_id)
     .bind(tracking_id(order_id))
     .execute(pool)
+    .instrument(serving::db_span!("postgresql", "INSERT", "shipments"))
     .await?
     .rows_affected();
     Ok(changed == 1)
@@ -64,6 +67,7 @@ async fn read(pool: &PgPool, order_id: Uuid) -> Result<Shipment, sqlx::Error> {
         sqlx::query_as("SELECT tracking_id, status FROM shipments WHERE order_id = $1")
             .bind(order_id)
             .fetch_one(pool)
+            .instrument(serving::db_span!("postgresql", "SELECT", "shipments"))
             .await?;
     let status = match status.as_str() {
         "created" => Status::Created,

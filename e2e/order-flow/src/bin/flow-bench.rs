@@ -22,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
     let orders: usize = args.next().map_or(Ok(300), |a| a.parse())?;
     let at_once: usize = args.next().map_or(Ok(16), |a| a.parse())?;
     let admin_url = std::env::var("DATABASE_URL")?;
+    // Spans as every service makes them; exported only with OTEL_EXPORTER_OTLP_ENDPOINT
+    // (e2e/bench/tracing.sh compares the two).
+    let _telemetry = serving::telemetry::init("order-flow", serving::LogFormat::Json)?;
 
     let mut admin = PgConnection::connect(&admin_url).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
