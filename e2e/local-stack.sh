@@ -98,7 +98,8 @@ microshop is up:  http://127.0.0.1:8080
 TXT
 if $traces; then
   cat <<TXT
-  traces          http://127.0.0.1:16686   (Jaeger; its query API answers at /api/traces)
+  traces          http://127.0.0.1:16686/api/traces?service=frontend   (Jaeger's query API)
+                  python3 e2e/trace/picture.py <trace_id> trace.svg   draws one (a log line's trace_id)
 TXT
 fi
 cat <<TXT

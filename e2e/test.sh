@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command: starts the servers the tests need (e2e/stores.sh), then checks
 # formatting, lints and the scripts, runs every test of the workspace against the real
-# servers, then one purchase through the local stack traced into Jaeger
-# (e2e/trace-test.sh), then the operator's tests against a real control plane
+# servers, then the local stack end to end (e2e/stack-test.sh: a purchase traced into
+# Jaeger, the API scenarios through the gateway, a headless-Chromium purchase), then the operator's tests against a real control plane
 # (e2e/cluster-test.sh). Jaeger and the control plane are built from the Go module proxy
 # into ~/.cache/microshop the first time.
 set -euo pipefail
@@ -18,7 +18,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
-echo "== one purchase, one trace: the local stack with Jaeger"
-./e2e/trace-test.sh
+echo "== the local stack: one purchase one trace, API scenarios, a browser purchase"
+./e2e/stack-test.sh
 echo "== the operator and its chart against a real API server"
 ./e2e/cluster-test.sh

@@ -47,7 +47,8 @@ for mode in off on; do
   kill -TERM "$catalog"; wait "$catalog" || true
 
   # shellcheck disable=SC2046
-  out=$(env RUST_LOG=warn DATABASE_URL="$pg/microshop" $(mode_env "$mode") \
+  out=$(env RUST_LOG=warn DATABASE_URL="$pg/microshop" REDIS_URL=redis://127.0.0.1:6379 \
+    AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2f $(mode_env "$mode") \
     "$bin/flow-bench" "$orders" 16)
   flow_accepted[$mode]=$(awk -F'|' '/checkouts accepted/ {gsub(/ /, "", $3); print $3}' <<<"$out")
   flow_paid[$mode]=$(awk -F'|' '/through to paid/ {gsub(/ /, "", $3); print $3}' <<<"$out")

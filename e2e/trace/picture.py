@@ -55,3 +55,21 @@ def draw(trace: dict) -> str:
                    f'{span["duration"] / 1000:.2f} ms</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    # picture.py TRACE_ID [OUT.svg] [JAEGER_URL]: draws a trace kept by a running Jaeger.
+    import json
+    import sys
+    import urllib.request
+
+    if len(sys.argv) < 2:
+        sys.exit("usage: picture.py TRACE_ID [OUT.svg] [JAEGER_URL]")
+    base = sys.argv[3] if len(sys.argv) > 3 else "http://127.0.0.1:16686"
+    with urllib.request.urlopen(f"{base}/api/traces/{sys.argv[1]}", timeout=10) as answer:
+        svg = draw(json.load(answer)["data"][0])
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w", encoding="utf-8") as out:
+            out.write(svg)
+    else:
+        sys.stdout.write(svg)

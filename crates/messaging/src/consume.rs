@@ -210,3 +210,34 @@ fn delivery_count(headers: &FieldTable) -> i64 {
         _ => 0,
     }
 }
+
+/// What a handler answers when a dependency failed in a way that may pass (the database
+/// is away): wait `pause`, cut short by shutdown, then hand the message back. The pause
+/// makes the queue's delivery limit span an outage rather than a few milliseconds.
+pub async fn retry_after(pause: std::time::Duration, shutdown: &CancellationToken) -> Outcome {
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => {}
+        _ = shutdown.cancelled() => {}
+    }
+    Outcome::Retry
+}
+
+/// The tasks a service runs beside its HTTP server until shutdown (consumers, a relay).
+#[derive(Default)]
+pub struct Background(tokio::task::JoinSet<()>);
+
+impl Background {
+    pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.0.spawn(task);
+    }
+
+    /// Waits until every task has finished what it had in hand and stopped; a task that
+    /// panicked is logged.
+    pub async fn stopped(mut self) {
+        while let Some(ended) = self.0.join_next().await {
+            if let Err(err) = ended {
+                tracing::error!(error = %err, "background task failed");
+            }
+        }
+    }
+}

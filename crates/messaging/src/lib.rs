@@ -22,7 +22,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
-pub use consume::{Handler, Incoming, Outcome, consume};
+pub use consume::{Background, Handler, Incoming, Outcome, consume, retry_after};
 pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{
     DEAD_LETTER_EXCHANGE, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, QUEUES, QueueSpec,

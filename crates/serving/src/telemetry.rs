@@ -16,8 +16,14 @@ use opentelemetry_sdk::{
     propagation::{BaggagePropagator, TraceContextPropagator},
     trace::SdkTracerProvider,
 };
+use tracing::{Level, Metadata};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, Layer,
+    filter::{FilterExt, FilterFn, filter_fn},
+    layer::SubscriberExt,
+    util::SubscriberInitExt,
+};
 
 use crate::LogFormat;
 
@@ -51,22 +57,42 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
     let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .is_ok_and(|endpoint| !endpoint.trim().is_empty());
     let provider = tracer_provider(service, exporting)?;
+    let log_levels = std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT_LOG_LEVELS.into());
     let otel_layer = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let fmt_layer = match format {
         LogFormat::Json => json_log::layer(std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
     tracing_subscriber::registry()
-        .with(filter)
-        .with(otel_layer)
-        .with(fmt_layer)
+        .with(filtered(otel_layer, &log_levels))
+        .with(filtered(fmt_layer, &log_levels))
         .try_init()?;
     global::set_tracer_provider(provider.clone());
     Ok(Telemetry {
         provider: Some(provider),
     })
+}
+
+/// `RUST_LOG` when unset.
+const DEFAULT_LOG_LEVELS: &str = "info,tower_http=warn,sqlx=warn";
+
+/// `layer` sees the events `log_levels` (`RUST_LOG` syntax) lets through, and every span
+/// at info and above whatever they say: `RUST_LOG=warn` quiets the logs, not the traces,
+/// and a warning still names the span and trace it happened in.
+fn filtered<S, L>(layer: L, log_levels: &str) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    L: Layer<S>,
+{
+    let events = EnvFilter::try_new(log_levels).unwrap_or_else(|err| {
+        eprintln!("RUST_LOG {log_levels:?} is not valid ({err}); using {DEFAULT_LOG_LEVELS:?}");
+        EnvFilter::new(DEFAULT_LOG_LEVELS)
+    });
+    layer.with_filter(events.or(spans()))
+}
+
+fn spans() -> FilterFn<impl Fn(&Metadata<'_>) -> bool> {
+    filter_fn(|metadata| metadata.is_span() && *metadata.level() <= Level::INFO)
 }
 
 /// The provider: batches to OTLP when `exporting`, else only hands out ids. The sampler
@@ -140,4 +166,50 @@ macro_rules! db_span {
             db.collection.name = $collection,
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+    use crate::telemetry::json_log::tests::Captured;
+
+    #[test]
+    fn quiet_logs_keep_every_span_and_the_ids_on_what_is_still_logged() {
+        let spans = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(filtered(
+                tracing_opentelemetry::layer().with_tracer(provider.tracer("test")),
+                "warn",
+            ))
+            .with(filtered(json_log::layer(logs.clone()), "warn"));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("POST /orders");
+            let _entered = span.enter();
+            tracing::info!("not logged at warn");
+            tracing::warn!("logged");
+        });
+
+        let exported = spans.get_finished_spans().unwrap();
+        assert_eq!(
+            exported.len(),
+            1,
+            "the info span is traced at RUST_LOG=warn"
+        );
+        let lines = logs.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["message"], "logged");
+        assert_eq!(
+            lines[0]["trace_id"],
+            exported[0].span_context.trace_id().to_string()
+        );
+        assert_eq!(lines[0]["span"]["name"], "POST /orders");
+    }
 }

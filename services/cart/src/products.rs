@@ -54,7 +54,7 @@ impl KnownProducts {
             }
             StatusCode::NOT_FOUND => Err(Problem::invalid_field(
                 "product_id",
-                format!("catalog has no product {id:?}"),
+                format!("catalog has no product {id}"),
             )),
             status => {
                 tracing::warn!(status = status.as_u16(), "catalog answered an error");

@@ -15,10 +15,10 @@ mod upstream;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Broker, QueueSpec};
+use messaging::{Background, Broker, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
-use tokio::{sync::Notify, task::JoinHandle};
+use tokio::sync::Notify;
 
 pub use relay::OutboxRelay;
 
@@ -52,18 +52,14 @@ pub struct Config {
 /// The running service: its routes, and the relay and consumer working beside them.
 pub struct App {
     pub router: Router,
-    background: Vec<JoinHandle<()>>,
+    background: Background,
 }
 
 impl App {
     /// Waits for the background tasks, which end once the shutdown token is cancelled
     /// (the relay after its batch in hand, the consumer after its message in hand).
     pub async fn stopped(self) {
-        for task in self.background {
-            if let Err(err) = task.await {
-                tracing::error!(error = %err, "background task failed");
-            }
-        }
+        self.background.stopped().await;
     }
 }
 
@@ -82,16 +78,16 @@ pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyh
     let wake = Arc::new(Notify::new());
     let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
     let handler = Arc::new(events::OrderEvents::new(pool.clone()));
-    let background = vec![
-        tokio::spawn(relay.run(shutdown.clone())),
-        tokio::spawn(messaging::consume(
-            broker.clone(),
-            QueueSpec::CHECKOUT_EVENTS,
-            EVENTS_PREFETCH,
-            handler,
-            shutdown,
-        )),
-    ];
+    let mut background = Background::default();
+    background.spawn(relay.run(shutdown.clone()));
+    background.spawn(forget_old_keys(pool.clone(), shutdown.clone()));
+    background.spawn(messaging::consume(
+        broker.clone(),
+        QueueSpec::CHECKOUT_EVENTS,
+        EVENTS_PREFETCH,
+        handler,
+        shutdown,
+    ));
     // The broker is reported, but taking an order never needs it: see README "Broker down".
     let readiness = serving::postgres::readiness(Readiness::new(), pool.clone())
         // Orders are taken while the broker is away (they wait in the outbox), so a
@@ -104,6 +100,32 @@ pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyh
     };
     let router = serving::http::skeleton(routes::routes(state), readiness, &config.serve);
     Ok(App { router, background })
+}
+
+/// How long an `Idempotency-Key` answers with its order: a day, as payment APIs do.
+/// After that the key is free again (kept at most [`KEY_SWEEP`] longer).
+pub const IDEMPOTENCY_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+const KEY_SWEEP: Duration = Duration::from_secs(3600);
+
+/// Forgets expired idempotency keys now; the service does it every hour.
+pub async fn forget_expired_keys(pool: &PgPool) -> sqlx::Result<u64> {
+    store::forget_keys_older_than(pool, IDEMPOTENCY_KEY_LIFETIME).await
+}
+
+async fn forget_old_keys(pool: PgPool, shutdown: CancellationToken) {
+    let mut sweep = tokio::time::interval(KEY_SWEEP);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = sweep.tick() => {}
+        }
+        match forget_expired_keys(&pool).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "expired idempotency keys forgotten"),
+            // The next sweep tries again; a key kept longer does no harm.
+            Err(err) => tracing::warn!(error = %err, "forgetting expired idempotency keys failed"),
+        }
+    }
 }
 
 /// How long cart, catalog or shipping may take before checkout answers 503.

@@ -1,5 +1,7 @@
 //! Queries on `orders`, `order_lines`, `outbox` and `idempotency_keys`.
 
+use std::time::Duration;
+
 use sqlx::{FromRow, PgPool, Postgres, Transaction, types::Json};
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -151,6 +153,22 @@ async fn insert_order(tx: &mut Transaction<'_, Postgres>, order: &Order) -> sqlx
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Deletes idempotency keys taken more than `lifetime` ago; answers how many.
+pub async fn forget_keys_older_than(pool: &PgPool, lifetime: Duration) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(lifetime.as_secs_f64())
+    .execute(pool)
+    .instrument(serving::db_span!(
+        "postgresql",
+        "DELETE",
+        "idempotency_keys"
+    ))
+    .await?;
+    Ok(done.rows_affected())
 }
 
 pub async fn key_use(pool: &PgPool, owner: &str, key: &str) -> sqlx::Result<Option<KeyUse>> {

@@ -52,11 +52,7 @@ impl OrderPlacedHandler {
 
     /// A dependency failed in a way that may pass: wait a little and hand the message back.
     async fn retry_later(&self) -> Outcome {
-        tokio::select! {
-            _ = tokio::time::sleep(self.retry_pause) => {}
-            _ = self.shutdown.cancelled() => {}
-        }
-        Outcome::Retry
+        messaging::retry_after(self.retry_pause, &self.shutdown).await
     }
 
     async fn database_failed(&self, err: &sqlx::Error) -> Outcome {

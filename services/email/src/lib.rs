@@ -12,10 +12,9 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Broker, QueueSpec};
+use messaging::{Background, Broker, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
-use tokio::task::JoinSet;
 
 pub use mailer::Mailer;
 pub use render::{Rendered, confirmation, format_money};
@@ -60,7 +59,7 @@ pub struct Config {
 pub async fn build(
     config: &Config,
     shutdown: CancellationToken,
-) -> anyhow::Result<(Router, Consumers)> {
+) -> anyhow::Result<(Router, Background)> {
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from)?;
     let options: PgConnectOptions = config.database_url.parse()?;
     let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
@@ -77,14 +76,14 @@ pub fn start(
     serve: &ServeConfig,
     retry_pause: Duration,
     shutdown: CancellationToken,
-) -> (Router, Consumers) {
+) -> (Router, Background) {
     let routes = match mailer.dev_outbox() {
         Some(outbox) => outbox::routes(outbox.clone()),
         None => Router::new(),
     };
     let handler =
         consumer::OrderPlacedHandler::new(pool.clone(), mailer, retry_pause, shutdown.clone());
-    let mut consumers = JoinSet::new();
+    let mut consumers = Background::default();
     consumers.spawn(messaging::consume(
         broker.clone(),
         QueueSpec::EMAIL,
@@ -95,15 +94,5 @@ pub fn start(
     let readiness =
         serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
     let router = serving::http::skeleton(routes, readiness, serve);
-    (router, Consumers(consumers))
-}
-
-/// The running consumers; they stop when the shutdown token is cancelled.
-pub struct Consumers(JoinSet<()>);
-
-impl Consumers {
-    /// Waits until every consumer has finished the message in hand and stopped.
-    pub async fn stopped(self) {
-        self.0.join_all().await;
-    }
+    (router, consumers)
 }

@@ -41,11 +41,7 @@ impl OrderPlacedHandler {
         } else {
             tracing::error!(error = %err, "recording the charge failed; the order will be retried");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(self.retry_pause) => {}
-            _ = self.shutdown.cancelled() => {}
-        }
-        Outcome::Retry
+        messaging::retry_after(self.retry_pause, &self.shutdown).await
     }
 }
 

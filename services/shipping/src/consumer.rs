@@ -40,11 +40,7 @@ impl Shipments {
         } else {
             tracing::error!(error = %err, "writing the shipment failed; the message will be retried");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(self.retry_pause) => {}
-            _ = self.shutdown.cancelled() => {}
-        }
-        Outcome::Retry
+        messaging::retry_after(self.retry_pause, &self.shutdown).await
     }
 }
 

@@ -11,10 +11,9 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Broker, QueueSpec};
+use messaging::{Background, Broker, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
-use tokio::task::JoinSet;
 
 pub use quote::quote;
 pub use store::tracking_id;
@@ -48,7 +47,7 @@ pub struct Config {
 pub async fn build(
     config: &Config,
     shutdown: CancellationToken,
-) -> anyhow::Result<(Router, Consumers)> {
+) -> anyhow::Result<(Router, Background)> {
     let options: PgConnectOptions = config.database_url.parse()?;
     let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
     let broker = Broker::new(&config.amqp_url, "shipping");
@@ -63,13 +62,13 @@ pub fn start(
     serve: &ServeConfig,
     retry_pause: Duration,
     shutdown: CancellationToken,
-) -> (Router, Consumers) {
+) -> (Router, Background) {
     let shipments = Arc::new(consumer::Shipments::new(
         pool.clone(),
         retry_pause,
         shutdown.clone(),
     ));
-    let mut consumers = JoinSet::new();
+    let mut consumers = Background::default();
     consumers.spawn(messaging::consume(
         broker.clone(),
         QueueSpec::SHIPPING,
@@ -84,7 +83,7 @@ pub fn start(
         Arc::new(consumer::PaymentFailedHandler(shipments)),
         shutdown,
     ));
-    (router(pool, &broker, serve), Consumers(consumers))
+    (router(pool, &broker, serve), consumers)
 }
 
 /// The HTTP side alone: quotes and health.
@@ -92,14 +91,4 @@ pub fn router(pool: PgPool, broker: &Broker, serve: &ServeConfig) -> Router {
     let readiness =
         serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
     serving::http::skeleton(routes::routes(), readiness, serve)
-}
-
-/// The running consumers; they stop when the shutdown token is cancelled.
-pub struct Consumers(JoinSet<()>);
-
-impl Consumers {
-    /// Waits until every consumer has finished the message in hand and stopped.
-    pub async fn stopped(self) {
-        self.0.join_all().await;
-    }
 }

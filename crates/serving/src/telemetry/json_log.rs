@@ -131,7 +131,7 @@ impl tracing::field::Visit for FieldsVisitor<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::{Arc, Mutex};
 
     use opentelemetry::trace::TracerProvider as _;
@@ -141,8 +141,15 @@ mod tests {
 
     use super::*;
 
+    /// Log lines written in memory.
     #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
+    pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Captured {
+        pub fn lines(&self) -> Vec<Value> {
+            lines(self)
+        }
+    }
 
     impl std::io::Write for Captured {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -71,3 +71,34 @@ async fn a_key_reused_for_a_different_request_is_refused(pool: PgPool) {
     assert_eq!(shop.order_count().await, 1);
     shop.stop().await;
 }
+
+#[sqlx::test(migrator = "checkout::MIGRATOR")]
+async fn a_key_older_than_a_day_is_forgotten_and_free_again(pool: PgPool) {
+    let shop = Shop::open(pool.clone()).await;
+    let shopper = Shopper::anonymous();
+    shop.add_to_cart(shopper, "cast-iron-skillet", 1).await;
+    let first = created(shop.place(shopper, Some("yesterday")).await).await;
+    let fresh = Shopper::anonymous();
+    shop.add_to_cart(fresh, "cast-iron-skillet", 1).await;
+    created(shop.place(fresh, Some("today")).await).await;
+    sqlx::query(
+        "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'yesterday'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(checkout::forget_expired_keys(&pool).await.unwrap(), 1);
+
+    // The old key now takes a new order; the day-old order itself is kept.
+    shop.add_to_cart(shopper, "brass-desk-lamp", 1).await;
+    let second = created(shop.place(shopper, Some("yesterday")).await).await;
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(shop.order_count().await, 3);
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, 2, "today's key and the new use of the old one");
+    shop.stop().await;
+}

@@ -3,7 +3,8 @@
 
 use std::{ops::Deref, time::Duration};
 
-use email::{Consumers, Mailer};
+use email::Mailer;
+use messaging::Background;
 use messaging::{Broker, QueueSpec};
 use serving::{CancellationToken, ServeConfig};
 use sqlx::PgPool;
@@ -19,7 +20,7 @@ pub struct EmailService {
     pub pool: PgPool,
     pub server: TestServer,
     shutdown: CancellationToken,
-    consumers: Consumers,
+    consumers: Background,
 }
 
 /// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.

@@ -3,8 +3,8 @@
 
 use std::{ops::Deref, time::Duration};
 
+use messaging::Background;
 use messaging::{Broker, QueueSpec};
-use payment::Consumers;
 use serving::{CancellationToken, ServeConfig};
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
@@ -19,7 +19,7 @@ pub struct Payment {
     pub pool: PgPool,
     pub server: TestServer,
     shutdown: CancellationToken,
-    consumers: Consumers,
+    consumers: Background,
 }
 
 /// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.

@@ -3,9 +3,9 @@
 
 use std::{ops::Deref, time::Duration};
 
+use messaging::Background;
 use messaging::{Broker, ORDER_EVENTS_EXCHANGE, QueueSpec};
 use serving::{CancellationToken, ServeConfig};
-use shipping::Consumers;
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
 use test_support::{OrderBus, TestServer, order_placed};
@@ -19,7 +19,7 @@ pub struct Shipping {
     pub pool: PgPool,
     pub server: TestServer,
     shutdown: CancellationToken,
-    consumers: Consumers,
+    consumers: Background,
 }
 
 /// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
