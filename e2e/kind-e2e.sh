@@ -3,12 +3,14 @@
 # operator/kind/up.sh brings a shop up in a new kind cluster (images built and loaded, the
 # chart installed, operator/kind/shop.yaml Ready), then a smoke scenario runs against it:
 # the frontend's page on the host's 8080 (kind-config.yaml's port mapping of its NodePort)
-# and through a port-forward, the products through the gateway, and the services' traces
-# in the shop's Jaeger. Whatever happens, the logs of every pod, the events and the Shops
-# are collected into $KIND_E2E_LOGS (default e2e/artifacts/kind) and the cluster is deleted
-# (KEEP_CLUSTER=1 keeps it).
+# and through a port-forward, the products through the gateway, the services' traces in
+# the shop's Jaeger; then the local stack's API scenarios (e2e/scenarios) through the
+# gateway and the browser purchase (e2e/browser) through the frontend. Whatever happens,
+# the logs of every pod, the events and the Shops are collected into $KIND_E2E_LOGS
+# (default e2e/artifacts/kind) and the cluster is deleted (KEEP_CLUSTER=1 keeps it).
 #
-# Needs docker, kubectl, helm, curl and Go (kind is built with `go install` when missing).
+# Needs docker, kubectl, helm, curl, python3, node and Go (kind is built with `go install`
+# when missing; chromium comes from apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -100,5 +102,11 @@ for _ in $(seq 30); do
 done
 echo "$services" >"$LOGS/jaeger-services.json"
 grep -q '"catalog"' <<<"$services" || { echo "no catalog traces in Jaeger: $services" >&2; exit 1; }
+
+echo "scenarios: the local stack's API scenarios through the cluster's gateway"
+python3 e2e/scenarios/scenarios.py --api http://127.0.0.1:18000/api/v1
+
+echo "scenarios: a headless-Chromium purchase through the cluster's frontend"
+e2e/browser/run.sh http://127.0.0.1:18080 "$LOGS/screenshots"
 
 kubectl -n "$NAMESPACE" get shop "$SHOP" -o wide
