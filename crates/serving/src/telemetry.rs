@@ -4,7 +4,10 @@
 //! nothing is exported. Spans are exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set;
 //! without it tracing is simply not shipped, never an error.
 
+mod filter;
 mod json_log;
+
+pub use filter::{DEFAULT_LOG_LEVELS, LogsAndSpans};
 
 use http::HeaderMap;
 use opentelemetry::{
@@ -16,14 +19,8 @@ use opentelemetry_sdk::{
     propagation::{BaggagePropagator, TraceContextPropagator},
     trace::SdkTracerProvider,
 };
-use tracing::{Level, Metadata};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{
-    EnvFilter, Layer,
-    filter::{FilterExt, FilterFn, filter_fn},
-    layer::SubscriberExt,
-    util::SubscriberInitExt,
-};
+use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::LogFormat;
 
@@ -57,42 +54,20 @@ pub fn init(service: &'static str, format: LogFormat) -> anyhow::Result<Telemetr
     let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .is_ok_and(|endpoint| !endpoint.trim().is_empty());
     let provider = tracer_provider(service, exporting)?;
-    let log_levels = std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT_LOG_LEVELS.into());
     let otel_layer = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let fmt_layer = match format {
         LogFormat::Json => json_log::layer(std::io::stdout).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
     tracing_subscriber::registry()
-        .with(filtered(otel_layer, &log_levels))
-        .with(filtered(fmt_layer, &log_levels))
+        .with(LogsAndSpans::from_env())
+        .with(otel_layer)
+        .with(fmt_layer)
         .try_init()?;
     global::set_tracer_provider(provider.clone());
     Ok(Telemetry {
         provider: Some(provider),
     })
-}
-
-/// `RUST_LOG` when unset.
-const DEFAULT_LOG_LEVELS: &str = "info,tower_http=warn,sqlx=warn";
-
-/// `layer` sees the events `log_levels` (`RUST_LOG` syntax) lets through, and every span
-/// at info and above whatever they say: `RUST_LOG=warn` quiets the logs, not the traces,
-/// and a warning still names the span and trace it happened in.
-fn filtered<S, L>(layer: L, log_levels: &str) -> impl Layer<S>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-    L: Layer<S>,
-{
-    let events = EnvFilter::try_new(log_levels).unwrap_or_else(|err| {
-        eprintln!("RUST_LOG {log_levels:?} is not valid ({err}); using {DEFAULT_LOG_LEVELS:?}");
-        EnvFilter::new(DEFAULT_LOG_LEVELS)
-    });
-    layer.with_filter(events.or(spans()))
-}
-
-fn spans() -> FilterFn<impl Fn(&Metadata<'_>) -> bool> {
-    filter_fn(|metadata| metadata.is_span() && *metadata.level() <= Level::INFO)
 }
 
 /// The provider: batches to OTLP when `exporting`, else only hands out ids. The sampler
@@ -178,6 +153,42 @@ mod tests {
     use crate::telemetry::json_log::tests::Captured;
 
     #[test]
+    fn a_span_continuing_a_remote_context_is_traced_with_its_children() {
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let spans = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(LogsAndSpans::new(DEFAULT_LOG_LEVELS))
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(json_log::layer(Captured::default()));
+        tracing::subscriber::with_default(subscriber, || {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                    .parse()
+                    .unwrap(),
+            );
+            let relay = tracing::info_span!("outbox.relay", order.id = "o-1");
+            relay.set_parent(extract_context(&headers)).unwrap();
+            relay.in_scope(|| {
+                let _publish = tracing::info_span!("orders publish").entered();
+            });
+        });
+        let exported = spans.get_finished_spans().unwrap();
+        let names: Vec<_> = exported.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(
+            exported.iter().all(
+                |s| s.span_context.trace_id().to_string() == "4bf92f3577b34da6a3ce929d0e0e4736"
+            ),
+            "{exported:?}"
+        );
+    }
+
+    #[test]
     fn quiet_logs_keep_every_span_and_the_ids_on_what_is_still_logged() {
         let spans = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
@@ -185,11 +196,9 @@ mod tests {
             .build();
         let logs = Captured::default();
         let subscriber = tracing_subscriber::registry()
-            .with(filtered(
-                tracing_opentelemetry::layer().with_tracer(provider.tracer("test")),
-                "warn",
-            ))
-            .with(filtered(json_log::layer(logs.clone()), "warn"));
+            .with(LogsAndSpans::new("warn"))
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(json_log::layer(logs.clone()));
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("POST /orders");
             let _entered = span.enter();
