@@ -42,6 +42,8 @@ pub struct Incoming {
     pub kind: String,
     pub routing_key: String,
     pub redelivered: bool,
+    /// Deliveries of this message before this one (RabbitMQ's `x-delivery-count`).
+    pub delivery_count: i64,
     pub body: Vec<u8>,
 }
 
@@ -148,6 +150,7 @@ async fn process<H: Handler>(
             .unwrap_or_default(),
         routing_key: delivery.routing_key.to_string(),
         redelivered: delivery.redelivered,
+        delivery_count: delivery_count(&headers),
         body: delivery.data.clone(),
     };
     let span = tracing::info_span!(
@@ -212,11 +215,17 @@ fn delivery_count(headers: &FieldTable) -> i64 {
 }
 
 /// What a handler answers when a dependency failed in a way that may pass (the database
-/// is away): wait `pause`, cut short by shutdown, then hand the message back. The pause
-/// makes the queue's delivery limit span an outage rather than a few milliseconds.
-pub async fn retry_after(pause: std::time::Duration, shutdown: &CancellationToken) -> Outcome {
+/// is away): wait, cut short by shutdown, then hand the message back. The wait is `pause`
+/// and doubles with each earlier delivery (up to 16 ×), so the queue's delivery limit (5)
+/// spans an outage of 31 pauses, not a few milliseconds.
+pub async fn retry_after(
+    pause: std::time::Duration,
+    message: &Incoming,
+    shutdown: &CancellationToken,
+) -> Outcome {
+    let doubled = 1u32 << message.delivery_count.clamp(0, 4);
     tokio::select! {
-        _ = tokio::time::sleep(pause) => {}
+        _ = tokio::time::sleep(pause * doubled) => {}
         _ = shutdown.cancelled() => {}
     }
     Outcome::Retry
@@ -239,5 +248,49 @@ impl Background {
                 tracing::error!(error = %err, "background task failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn delivered(earlier: i64) -> Incoming {
+        Incoming {
+            message_id: "m".into(),
+            kind: "order.placed".into(),
+            routing_key: String::new(),
+            redelivered: earlier > 0,
+            delivery_count: earlier,
+            body: Vec::new(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pause_before_a_retry_doubles_with_each_delivery_up_to_sixteen_times() {
+        let pause = Duration::from_secs(5);
+        let shutdown = CancellationToken::new();
+        for (earlier, waits) in [(0, 5), (1, 10), (2, 20), (3, 40), (4, 80), (9, 80)] {
+            let started = tokio::time::Instant::now();
+            let outcome = retry_after(pause, &delivered(earlier), &shutdown).await;
+            assert_eq!(outcome, Outcome::Retry);
+            assert_eq!(
+                started.elapsed(),
+                Duration::from_secs(waits),
+                "after {earlier}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_cuts_the_pause_short() {
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        let started = tokio::time::Instant::now();
+        let outcome = retry_after(Duration::from_secs(60), &delivered(3), &shutdown).await;
+        assert_eq!(outcome, Outcome::Retry);
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

@@ -108,6 +108,7 @@ mod tests {
             kind: kind.into(),
             routing_key: kind.into(),
             redelivered: false,
+            delivery_count: 0,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -51,17 +51,17 @@ impl OrderPlacedHandler {
     }
 
     /// A dependency failed in a way that may pass: wait a little and hand the message back.
-    async fn retry_later(&self) -> Outcome {
-        messaging::retry_after(self.retry_pause, &self.shutdown).await
+    async fn retry_later(&self, message: &Incoming) -> Outcome {
+        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
     }
 
-    async fn database_failed(&self, err: &sqlx::Error) -> Outcome {
+    async fn database_failed(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         if serving::postgres::is_unavailable(err) {
             tracing::warn!(error = %err, "postgres unavailable; the order will be retried");
         } else {
             tracing::error!(error = %err, "the email ledger failed; the order will be retried");
         }
-        self.retry_later().await
+        self.retry_later(message).await
     }
 }
 
@@ -84,7 +84,7 @@ impl Handler for OrderPlacedHandler {
                 return publish_sent(publisher, order_id).await;
             }
             Ok(false) => {}
-            Err(err) => return self.database_failed(&err).await,
+            Err(err) => return self.database_failed(&message, &err).await,
         }
         let mail = match render::confirmation(&order, order_id) {
             Ok(mail) => mail,
@@ -101,14 +101,14 @@ impl Handler for OrderPlacedHandler {
             }
             Err(SendError::Transient(why)) => {
                 tracing::warn!(error = why, order.id = %order_id, "the confirmation could not be sent; the order will be retried");
-                return self.retry_later().await;
+                return self.retry_later(&message).await;
             }
         }
         let recipient = to.email.to_string();
         if let Err(err) = store::record_sent(&self.pool, order_id, &recipient, &mail.subject).await
         {
             // The mail is out; its redelivery will send it again (at least once).
-            return self.database_failed(&err).await;
+            return self.database_failed(&message, &err).await;
         }
         tracing::info!(order.id = %order_id, "confirmation sent");
         publish_sent(publisher, order_id).await

@@ -35,13 +35,13 @@ impl OrderPlacedHandler {
 
     /// A failed database call: wait a little (the database is likely away) and hand the
     /// message back.
-    async fn retry_later(&self, err: &sqlx::Error) -> Outcome {
+    async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         if serving::postgres::is_unavailable(err) {
             tracing::warn!(error = %err, "postgres unavailable; the order will be retried");
         } else {
             tracing::error!(error = %err, "recording the charge failed; the order will be retried");
         }
-        messaging::retry_after(self.retry_pause, &self.shutdown).await
+        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
     }
 }
 
@@ -56,7 +56,7 @@ impl Handler for OrderPlacedHandler {
         };
         let (charge, first) = match store::record(&self.pool, &charge).await {
             Ok(recorded) => recorded,
-            Err(err) => return self.retry_later(&err).await,
+            Err(err) => return self.retry_later(&message, &err).await,
         };
         tracing::info!(
             order.id = %charge.order_id,

@@ -34,13 +34,13 @@ impl Shipments {
 
     /// A failed database call: wait a little (the database is likely away) and hand the
     /// message back.
-    async fn retry_later(&self, err: &sqlx::Error) -> Outcome {
+    async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         if serving::postgres::is_unavailable(err) {
             tracing::warn!(error = %err, "postgres unavailable; the message will be retried");
         } else {
             tracing::error!(error = %err, "writing the shipment failed; the message will be retried");
         }
-        messaging::retry_after(self.retry_pause, &self.shutdown).await
+        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
     }
 }
 
@@ -59,7 +59,7 @@ impl Handler for OrderPlacedHandler {
         };
         let (shipment, created) = match store::create(&self.0.pool, order_id).await {
             Ok(written) => written,
-            Err(err) => return self.0.retry_later(&err).await,
+            Err(err) => return self.0.retry_later(&message, &err).await,
         };
         tracing::info!(
             order.id = %order_id,
@@ -87,7 +87,7 @@ impl Handler for PaymentFailedHandler {
         };
         let changed = match store::cancel(&self.0.pool, order_id).await {
             Ok(changed) => changed,
-            Err(err) => return self.0.retry_later(&err).await,
+            Err(err) => return self.0.retry_later(&message, &err).await,
         };
         tracing::info!(order.id = %order_id, duplicate = !changed, "payment failed; shipment cancelled");
         let shipment = Shipment {
