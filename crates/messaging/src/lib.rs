@@ -4,6 +4,7 @@
 //! come back after the broker goes away: every user runs inside a loop that reconnects
 //! with backoff, instead of relying on the client library's own recovery.
 
+mod config;
 mod consume;
 mod context;
 mod metrics;
@@ -22,6 +23,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
+pub use config::ConsumerConfig;
 pub use consume::{Background, Handler, Incoming, Outcome, consume, retry_after};
 pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{

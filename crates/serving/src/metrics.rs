@@ -96,10 +96,13 @@ pub fn encode_text() -> Result<String, std::fmt::Error> {
 /// The value of the sample `name{labels}` in this process's metrics, if present.
 /// `labels` is written as in the text: `queue="a",outcome="ack"`.
 pub fn sample(name: &str, labels: &str) -> Option<f64> {
+    find_sample(&encode_text().ok()?, name, labels)
+}
+
+/// The value of the sample `name{labels}` in a `/metrics` text, if present.
+pub fn find_sample(text: &str, name: &str, labels: &str) -> Option<f64> {
     let prefix = format!("{name}{{{labels}}} ");
-    encode_text()
-        .ok()?
-        .lines()
+    text.lines()
         .find_map(|line| line.strip_prefix(&prefix).and_then(|v| v.parse().ok()))
 }
 

@@ -62,6 +62,16 @@ pub fn readiness(readiness: Readiness, pool: PgPool) -> Readiness {
     })
 }
 
+/// Logs a failed call whose work will be retried: a warning when the server is away
+/// (expected during an outage), an error otherwise. `doing` names the work.
+pub fn log_retried(err: &sqlx::Error, doing: &str) {
+    if is_unavailable(err) {
+        tracing::warn!(error = %err, "postgres unavailable while {doing}; it will be retried");
+    } else {
+        tracing::error!(error = %err, "{doing} failed; it will be retried");
+    }
+}
+
 /// Whether an error means the server is unreachable (as opposed to a bad query).
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {

@@ -243,14 +243,6 @@ async fn a_degraded_dependency_is_reported_but_keeps_the_service_ready() {
     assert_eq!(body["checks"]["broker"], "degraded: connection refused");
 }
 
-/// The value of the sample `name{labels}` in a /metrics text, if present.
-fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
-    let prefix = format!("{name}{{{labels}}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map(|value| value.parse().unwrap())
-}
-
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_status_including_panics_and_timeouts() {
     let app = app_with_timeout(Readiness::new(), 100);
@@ -285,7 +277,7 @@ async fn metrics_count_requests_by_route_template_and_status_including_panics_an
     )
     .unwrap();
     let count = |route: &str, status: u16| {
-        sample(
+        serving::metrics::find_sample(
             &text,
             "http_server_request_duration_seconds_count",
             &format!(

@@ -4,12 +4,14 @@
 //! published.
 
 mod bus;
+mod consuming;
 mod events;
 mod outage;
 mod rabbit;
 mod schema;
 
 pub use bus::{OrderBus, PATIENCE, order_placed};
+pub use consuming::ConsumingService;
 pub use events::{Event, EventTap};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;

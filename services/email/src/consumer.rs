@@ -56,11 +56,7 @@ impl OrderPlacedHandler {
     }
 
     async fn database_failed(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
-        if serving::postgres::is_unavailable(err) {
-            tracing::warn!(error = %err, "postgres unavailable; the order will be retried");
-        } else {
-            tracing::error!(error = %err, "the email ledger failed; the order will be retried");
-        }
+        serving::postgres::log_retried(err, "writing the email ledger");
         self.retry_later(message).await
     }
 }

@@ -12,7 +12,7 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Background, Broker, QueueSpec};
+use messaging::{Background, Broker, ConsumerConfig, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
 
@@ -35,9 +35,6 @@ pub struct Config {
     /// PostgreSQL database holding the sent-mail ledger (`email`).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
-    /// RabbitMQ, where orders come from and `email.sent` goes.
-    #[arg(long, env = "AMQP_URL")]
-    pub amqp_url: String,
     /// SMTP relay, `smtp://host:port` (credentials as `smtp://user:pass@host:port`).
     /// Without it mails are logged and kept at `GET /emails` for development.
     #[arg(long, env = "SMTP_URL")]
@@ -49,10 +46,8 @@ pub struct Config {
         default_value = "microshop <orders@microshop.dev>"
     )]
     pub smtp_from: String,
-    /// How long to wait before handing a message back when PostgreSQL or the SMTP relay
-    /// is unreachable, so the queue's delivery limit spans an outage.
-    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
-    pub retry_pause_ms: u64,
+    #[command(flatten)]
+    pub consumer: ConsumerConfig,
 }
 
 /// Connects, migrates, starts the consumer and returns the router.
@@ -63,8 +58,8 @@ pub async fn build(
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from)?;
     let options: PgConnectOptions = config.database_url.parse()?;
     let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    let broker = Broker::new(&config.amqp_url, "email");
-    let pause = Duration::from_millis(config.retry_pause_ms);
+    let broker = config.consumer.broker("email");
+    let pause = config.consumer.retry_pause();
     Ok(start(pool, broker, mailer, &config.serve, pause, shutdown))
 }
 

@@ -36,11 +36,7 @@ impl OrderPlacedHandler {
     /// A failed database call: wait a little (the database is likely away) and hand the
     /// message back.
     async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
-        if serving::postgres::is_unavailable(err) {
-            tracing::warn!(error = %err, "postgres unavailable; the order will be retried");
-        } else {
-            tracing::error!(error = %err, "recording the charge failed; the order will be retried");
-        }
+        serving::postgres::log_retried(err, "recording the charge");
         messaging::retry_after(self.retry_pause, message, &self.shutdown).await
     }
 }

@@ -35,11 +35,7 @@ impl Shipments {
     /// A failed database call: wait a little (the database is likely away) and hand the
     /// message back.
     async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
-        if serving::postgres::is_unavailable(err) {
-            tracing::warn!(error = %err, "postgres unavailable; the message will be retried");
-        } else {
-            tracing::error!(error = %err, "writing the shipment failed; the message will be retried");
-        }
+        serving::postgres::log_retried(err, "writing the shipment");
         messaging::retry_after(self.retry_pause, message, &self.shutdown).await
     }
 }

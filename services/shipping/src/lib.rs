@@ -11,7 +11,7 @@ mod store;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Background, Broker, QueueSpec};
+use messaging::{Background, Broker, ConsumerConfig, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
 
@@ -34,13 +34,8 @@ pub struct Config {
     /// PostgreSQL database holding the shipments ledger (`shipping`).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
-    /// RabbitMQ, where orders and failed payments come from and outcomes go.
-    #[arg(long, env = "AMQP_URL")]
-    pub amqp_url: String,
-    /// How long to wait before handing a message back when PostgreSQL is unreachable,
-    /// so the queue's delivery limit spans an outage rather than a few seconds.
-    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
-    pub retry_pause_ms: u64,
+    #[command(flatten)]
+    pub consumer: ConsumerConfig,
 }
 
 /// Connects, migrates, starts the consumers and returns the router.
@@ -50,8 +45,8 @@ pub async fn build(
 ) -> anyhow::Result<(Router, Background)> {
     let options: PgConnectOptions = config.database_url.parse()?;
     let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    let broker = Broker::new(&config.amqp_url, "shipping");
-    let pause = Duration::from_millis(config.retry_pause_ms);
+    let broker = config.consumer.broker("shipping");
+    let pause = config.consumer.retry_pause();
     Ok(start(pool, broker, &config.serve, pause, shutdown))
 }
 

@@ -4,31 +4,27 @@
 use std::{ops::Deref, time::Duration};
 
 use email::Mailer;
-use messaging::Background;
-use messaging::{Broker, QueueSpec};
-use serving::{CancellationToken, ServeConfig};
+use messaging::QueueSpec;
+use serving::ServeConfig;
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
-use test_support::{OrderBus, TestServer, order_placed};
+use test_support::{ConsumingService, order_placed};
 use wire::{
     Money,
     events::{OrderLine, OrderPlaced},
 };
 
 pub struct EmailService {
-    pub bus: OrderBus,
+    service: ConsumingService,
     pub pool: PgPool,
-    pub server: TestServer,
-    shutdown: CancellationToken,
-    consumers: Background,
 }
 
-/// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
+/// `app.server`, `app.place(..)`, `app.events`: the running service and the test's bus.
 impl Deref for EmailService {
-    type Target = OrderBus;
+    type Target = ConsumingService;
 
-    fn deref(&self) -> &OrderBus {
-        &self.bus
+    fn deref(&self) -> &ConsumingService {
+        &self.service
     }
 }
 
@@ -39,23 +35,18 @@ impl EmailService {
 
     /// With `retry_pause` between attempts while a dependency is away.
     pub async fn start_with_pause(pool: PgPool, mailer: Mailer, retry_pause: Duration) -> Self {
-        let bus = OrderBus::open("#").await;
-        let shutdown = CancellationToken::new();
-        let (router, consumers) = email::start(
-            pool.clone(),
-            Broker::new(&bus.vhost.url, "email-test"),
-            mailer,
-            &ServeConfig::for_tests(),
-            retry_pause,
-            shutdown.clone(),
-        );
-        Self {
-            bus,
-            pool,
-            server: TestServer::spawn(router).await,
-            shutdown,
-            consumers,
-        }
+        let service = ConsumingService::start("email-test", "#", |broker, shutdown| {
+            email::start(
+                pool.clone(),
+                broker,
+                mailer,
+                &ServeConfig::for_tests(),
+                retry_pause,
+                shutdown,
+            )
+        })
+        .await;
+        Self { service, pool }
     }
 
     /// Rows in the ledger.
@@ -69,11 +60,7 @@ impl EmailService {
     /// Stops the consumer and checks nothing was left behind: no message waiting or
     /// unacked in its queue, exactly `dead` messages dead-lettered.
     pub async fn stop(self, dead: u64) {
-        self.shutdown.cancel();
-        self.consumers.stopped().await;
-        self.bus
-            .assert_left_behind(&[(QueueSpec::EMAIL.name, dead)])
-            .await;
+        self.service.stop(&[(QueueSpec::EMAIL.name, dead)]).await;
     }
 }
 

@@ -3,31 +3,27 @@
 
 use std::{ops::Deref, time::Duration};
 
-use messaging::Background;
-use messaging::{Broker, QueueSpec};
-use serving::{CancellationToken, ServeConfig};
+use messaging::QueueSpec;
+use serving::ServeConfig;
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
-use test_support::{OrderBus, TestServer, order_placed};
+use test_support::{ConsumingService, order_placed};
 use wire::{
     Money,
     events::{OrderLine, OrderPlaced},
 };
 
 pub struct Payment {
-    pub bus: OrderBus,
+    service: ConsumingService,
     pub pool: PgPool,
-    pub server: TestServer,
-    shutdown: CancellationToken,
-    consumers: Background,
 }
 
-/// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
+/// `app.server`, `app.place(..)`, `app.events`: the running service and the test's bus.
 impl Deref for Payment {
-    type Target = OrderBus;
+    type Target = ConsumingService;
 
-    fn deref(&self) -> &OrderBus {
-        &self.bus
+    fn deref(&self) -> &ConsumingService {
+        &self.service
     }
 }
 
@@ -38,22 +34,17 @@ impl Payment {
 
     /// The service on `service_pool`; the test reads the ledger through `pool`.
     pub async fn start_with(service_pool: PgPool, pool: PgPool) -> Self {
-        let bus = OrderBus::open("#").await;
-        let shutdown = CancellationToken::new();
-        let (router, consumers) = payment::start(
-            service_pool,
-            Broker::new(&bus.vhost.url, "payment-test"),
-            &ServeConfig::for_tests(),
-            Duration::from_millis(300),
-            shutdown.clone(),
-        );
-        Self {
-            bus,
-            pool,
-            server: TestServer::spawn(router).await,
-            shutdown,
-            consumers,
-        }
+        let service = ConsumingService::start("payment-test", "#", |broker, shutdown| {
+            payment::start(
+                service_pool,
+                broker,
+                &ServeConfig::for_tests(),
+                Duration::from_millis(300),
+                shutdown,
+            )
+        })
+        .await;
+        Self { service, pool }
     }
 
     /// Rows in the ledger.
@@ -67,11 +58,7 @@ impl Payment {
     /// Stops the consumer and checks nothing was left behind: no message waiting or
     /// unacked in its queue, exactly `dead` messages dead-lettered.
     pub async fn stop(self, dead: u64) {
-        self.shutdown.cancel();
-        self.consumers.stopped().await;
-        self.bus
-            .assert_left_behind(&[(QueueSpec::PAYMENT.name, dead)])
-            .await;
+        self.service.stop(&[(QueueSpec::PAYMENT.name, dead)]).await;
     }
 }
 

@@ -3,52 +3,43 @@
 
 use std::{ops::Deref, time::Duration};
 
-use messaging::Background;
-use messaging::{Broker, ORDER_EVENTS_EXCHANGE, QueueSpec};
-use serving::{CancellationToken, ServeConfig};
+use messaging::{ORDER_EVENTS_EXCHANGE, QueueSpec};
+use serving::ServeConfig;
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
-use test_support::{OrderBus, TestServer, order_placed};
+use test_support::{ConsumingService, order_placed};
 use wire::{
     Money,
     events::{OrderLine, OrderPlaced, PAYMENT_FAILED, PaymentFailed},
 };
 
 pub struct Shipping {
-    pub bus: OrderBus,
+    service: ConsumingService,
     pub pool: PgPool,
-    pub server: TestServer,
-    shutdown: CancellationToken,
-    consumers: Background,
 }
 
-/// `app.place(..)`, `app.events`, `app.vhost`: the bus is the test's side of the broker.
+/// `app.server`, `app.place(..)`, `app.events`: the running service and the test's bus.
 impl Deref for Shipping {
-    type Target = OrderBus;
+    type Target = ConsumingService;
 
-    fn deref(&self) -> &OrderBus {
-        &self.bus
+    fn deref(&self) -> &ConsumingService {
+        &self.service
     }
 }
 
 impl Shipping {
     pub async fn start(pool: PgPool) -> Self {
-        let bus = OrderBus::open("shipment.*").await;
-        let shutdown = CancellationToken::new();
-        let (router, consumers) = shipping::start(
-            pool.clone(),
-            Broker::new(&bus.vhost.url, "shipping-test"),
-            &ServeConfig::for_tests(),
-            Duration::from_millis(300),
-            shutdown.clone(),
-        );
-        Self {
-            bus,
-            pool,
-            server: TestServer::spawn(router).await,
-            shutdown,
-            consumers,
-        }
+        let service = ConsumingService::start("shipping-test", "shipment.*", |broker, shutdown| {
+            shipping::start(
+                pool.clone(),
+                broker,
+                &ServeConfig::for_tests(),
+                Duration::from_millis(300),
+                shutdown,
+            )
+        })
+        .await;
+        Self { service, pool }
     }
 
     /// Publishes `payment.failed` as payment does.
@@ -88,10 +79,8 @@ impl Shipping {
     /// Stops the consumers and checks nothing was left behind: no message waiting or
     /// unacked in their queues, exactly `dead` messages dead-lettered from each.
     pub async fn stop(self, dead: [u64; 2]) {
-        self.shutdown.cancel();
-        self.consumers.stopped().await;
-        self.bus
-            .assert_left_behind(&[
+        self.service
+            .stop(&[
                 (QueueSpec::SHIPPING.name, dead[0]),
                 (QueueSpec::SHIPPING_PAYMENT_FAILED.name, dead[1]),
             ])
