@@ -4,7 +4,8 @@
 # Targets: frontend catalog cart identity checkout payment shipping email operator.
 # The tag is the workspace version (Cargo.toml), which is what the operator renders by
 # default: {imageRegistry}/{service}:{version}, imageRegistry defaulting to ghcr.io/microshop.
-# The gateway is not built here: the operator runs devopsfaith/krakend with its config.
+# The gateway is not built here: the operator runs devopsfaith/krakend with krakend/'s
+# configuration, which it embeds.
 
 # --- build: the whole workspace in release, once ------------------------------------------
 # Debian 12 (bookworm), the same glibc as the distroless runtime below.
@@ -16,6 +17,8 @@ COPY .cargo .cargo
 COPY crates crates
 COPY services services
 COPY operator operator
+# The gateway's configuration, embedded into the operator at build time.
+COPY krakend krakend
 # A workspace member (the order-flow test harness): cargo needs every member's sources.
 COPY e2e/order-flow e2e/order-flow
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \

@@ -7,9 +7,11 @@
 #   --traces   also start Jaeger (built once from its Go module, e2e/tools/jaeger.sh),
 #              send every service's traces to it and print its URL.
 #
-# The gateway: KrakenD CE cannot be built here (the Go module proxy refuses its module),
-# so e2e/stand-in-gateway/gateway.py, a STAND-IN named as such, serves the same public
-# routes in its place. The KrakenD configuration replaces it once KrakenD can be built.
+# The gateway runs krakend/'s configuration (Flexible Configuration, settings/local):
+# with the real KrakenD when KRAKEND_BIN names its binary, else with
+# e2e/stand-in-gateway, a STAND-IN for KrakenD (built here with Go) that reads the same
+# files and serves what they say. Its signing keys are made once into
+# ~/.cache/microshop/gateway/keys (Ed25519, as the operator makes them in a cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +37,35 @@ done
 jaeger=""
 if $traces; then
   jaeger=$(./e2e/tools/jaeger.sh)
+fi
+
+# The gateway: its keys, its settings (with an OTLP exporter when Jaeger runs), and the
+# configuration checked as KrakenD would read it before anything starts.
+repo=$PWD
+stand_in="$cache/bin/krakend-stand-in"
+(cd e2e/stand-in-gateway && go build -o "$stand_in" .)
+gateway_dir="$cache/gateway"
+if [ ! -s "$gateway_dir/keys/private.json" ]; then
+  "$stand_in" keys -dir "$gateway_dir/keys" -kid microshop-gateway
+fi
+gateway_settings="$repo/krakend/settings/local"
+if $traces; then
+  gateway_settings="$gateway_dir/settings-traces"
+  rm -rf "$gateway_settings" && mkdir -p "$gateway_settings"
+  cp "$repo"/krakend/settings/local/*.json "$gateway_settings/"
+  cat >"$gateway_settings/telemetry.json" <<'JSON'
+{ "environment": "local", "sample_rate": 1.0, "otlp_host": "http://127.0.0.1", "otlp_port": 4318 }
+JSON
+fi
+gateway_env=(FC_ENABLE=1 FC_SETTINGS="$gateway_settings" FC_TEMPLATES="$repo/krakend/templates")
+gateway_bin="${KRAKEND_BIN:-$stand_in}"
+gateway_name="stand-in gateway, not KrakenD"
+if [ -n "${KRAKEND_BIN:-}" ]; then
+  gateway_name="$("$KRAKEND_BIN" version 2>&1 | head -1 || true) at $KRAKEND_BIN"
+fi
+schema="$repo/../shared/krakend/schema-v2.13.json"
+if [ -f "$schema" ]; then
+  (cd "$gateway_dir" && env "${gateway_env[@]}" "$stand_in" check -c "$repo/krakend/krakend.tmpl" -s "$schema" >/dev/null)
 fi
 echo "building the services (first time: a few minutes)"
 cargo build --locked -p catalog -p cart -p identity -p checkout -p payment -p shipping -p email -p frontend
@@ -74,7 +105,9 @@ start payment 8106 DATABASE_URL="$pg/payments" AMQP_URL="$amqp"
 start email 8107 DATABASE_URL="$pg/email" AMQP_URL="$amqp" ${SMTP_URL:+SMTP_URL="$SMTP_URL"}
 start frontend 8080 GATEWAY_URL=http://127.0.0.1:8000 \
   CSRF_SECRET="${CSRF_SECRET:-local-stack-$(hostname)}"
-PORT=8000 python3 e2e/stand-in-gateway/gateway.py >"$LOG_DIR/gateway.log" 2>&1 &
+# KrakenD reads the key files relative to its working directory (settings/local).
+(cd "$gateway_dir" && exec env "${gateway_env[@]}" "$gateway_bin" run -c "$repo/krakend/krakend.tmpl") \
+  >"$LOG_DIR/gateway.log" 2>&1 &
 pids+=($!)
 
 wait_for() {
@@ -94,7 +127,7 @@ if $traces; then wait_for http://127.0.0.1:13133/status; fi
 cat <<TXT
 
 microshop is up:  http://127.0.0.1:8080
-  public API      http://127.0.0.1:8000/api/v1/products   (stand-in gateway, not KrakenD)
+  public API      http://127.0.0.1:8000/api/v1/products   ($gateway_name)
 TXT
 if $traces; then
   cat <<TXT

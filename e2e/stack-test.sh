@@ -14,10 +14,15 @@ cd "$(dirname "$0")/.."
 
 LOG_DIR=$(mktemp -d)
 export LOG_DIR
-# The stand-in gateway signs tokens with JWT_SECRET; knowing it lets the scenarios sign an
+# The gateway's private key set (made by e2e/local-stack.sh): with it the scenarios sign an
 # expired token correctly, so its refusal is for the expiry alone.
-JWT_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-export JWT_SECRET
+signing_jwks="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/gateway/keys/private.json"
+python3 -c 'import cryptography' 2>/dev/null || {
+  echo "installing python3-cryptography (the scenarios sign test tokens with it)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq python3-cryptography >/dev/null
+}
 
 began=$SECONDS
 ./e2e/local-stack.sh --traces >"$LOG_DIR/stack.out" 2>&1 &
@@ -51,6 +56,6 @@ part() {
 
 part "purchase trace" python3 e2e/trace/purchase_trace.py "$LOG_DIR" "$@"
 part "API scenarios" python3 e2e/scenarios/scenarios.py --api http://127.0.0.1:8000/api/v1 \
-  --hs256-key-env JWT_SECRET
+  --signing-jwks "$signing_jwks"
 part "browser purchase" ./e2e/browser/run.sh http://127.0.0.1:8080
 echo "== all passed in $((SECONDS - began)) s"

@@ -14,6 +14,10 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== shellcheck"
 ./e2e/shellcheck.sh
+echo "== the gateway's configuration (krakend/) and its stand-in"
+KRAKEND_STAND_IN=$(./e2e/check-gateway.sh)
+# The operator's tests render its ConfigMap with it and compare it with krakend/'s.
+export KRAKEND_STAND_IN
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"

@@ -2,7 +2,8 @@
 """One purchase is one trace: buys through the frontend's pages of a running local stack
 (`e2e/local-stack.sh --traces`), then reads the trace back from Jaeger's query API and
 checks that it holds every part of the purchase, synchronous and asynchronous, with
-correct parent links and no orphans, and that the services' logs carry its trace id.
+correct parent links and no orphans, that the gateway's own spans stand between the
+frontend and every service it calls, and that the services' logs carry its trace id.
 
 Usage: purchase_trace.py LOG_DIR [--picture FILE.svg]. Standard library only.
 """
@@ -25,6 +26,7 @@ PRODUCT = "cast-iron-skillet"
 EXPECTED = [
     ("frontend", "POST /checkout"),
     ("frontend", "POST"),  # its client span to the gateway
+    ("gateway", "/api/v1/checkout"),  # KrakenD names its server span by the request path
     ("checkout", "POST /orders"),
     ("cart", "GET /cart"),
     ("cart", "DELETE /cart"),
@@ -180,10 +182,27 @@ def check_structure(trace: dict):
                 fail(f"{who} lacks messaging.destination.name")
         if kind == "consumer" and tags(parent_of(span)).get("span.kind") != "producer":
             fail(f"consumer span {who} is not the child of a publish span")
+    # The frontend reaches the shop through the gateway only: every span whose parent is the
+    # frontend's is the gateway's or the frontend's own, and checkout's order is taken
+    # under a gateway span.
+    for span in spans.values():
+        if not span["references"]:
+            continue
+        parent = parent_of(span)
+        if service[parent["spanID"]] == "frontend" and service[span["spanID"]] not in ("frontend", "gateway"):
+            fail(f"{service[span['spanID']]} {span['operationName']} is called by the frontend "
+                 "directly, not through the gateway")
+    orders = [s for s in spans.values()
+              if service[s["spanID"]] == "checkout" and s["operationName"] == "POST /orders"]
+    if not orders or service[parent_of(orders[0])["spanID"]] != "gateway":
+        fail("checkout's POST /orders is not the child of a gateway span")
     for process in trace["processes"].values():
         attrs = tags(process)
-        for key in ["service.namespace", "service.version", "deployment.environment.name"]:
-            if key not in attrs:
+        # KrakenD's resource names its environment (deploy_env) but no namespace or version.
+        wanted = (["deployment.environment"] if process["serviceName"] == "gateway" else
+                  ["service.namespace", "service.version", "deployment.environment.name"])
+        for key in wanted:
+            if key not in attrs and f"{key}.name" not in attrs:
                 fail(f"{process['serviceName']} resource lacks {key}")
 
 

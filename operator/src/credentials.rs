@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ed25519_dalek::SigningKey;
 use k8s_openapi::ByteString;
-use p256::{SecretKey, elliptic_curve::JwkEcKey, elliptic_curve::rand_core::OsRng};
 use rand::{Rng, distr::Alphanumeric};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::render::component::USER_DATABASES;
 
@@ -113,73 +113,105 @@ struct JwkSet {
     keys: Vec<Jwk>,
 }
 
+/// An Ed25519 key as a JWK (RFC 8037): `x` the public key, `d` the private seed.
 #[derive(Serialize, Deserialize)]
 struct Jwk {
-    #[serde(flatten)]
-    key: JwkEcKey,
+    kty: String,
+    crv: String,
+    x: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<String>,
     kid: String,
     alg: String,
     #[serde(rename = "use")]
     use_: String,
 }
 
+impl Jwk {
+    fn is_ed25519(&self) -> bool {
+        self.kty == "OKP" && self.crv == "Ed25519" && self.alg == "EdDSA" && self.kid == KEY_ID
+    }
+}
+
+/// The `kid` of the gateway's key, which the signer names in `krakend/`'s settings. One
+/// key per shop, so a fixed id is enough; a rotation would add a second id.
+pub const KEY_ID: &str = "microshop-gateway";
+
 impl GatewayKeys {
-    /// A fresh ES256 (P-256) key pair.
+    /// A fresh Ed25519 key pair (the signer's `EdDSA`).
     pub fn generate() -> Self {
-        let secret = SecretKey::random(&mut OsRng);
-        let public = secret.public_key().to_jwk();
-        // The kid is derived from the public key, so both sets name the same key.
-        let kid = {
-            let digest = Sha256::digest(public.to_string().as_bytes());
-            let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            format!("microshop-{hex}")
+        let seed: [u8; 32] = rand::rng().random();
+        let signing = SigningKey::from_bytes(&seed);
+        let public = Jwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x: URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes()),
+            d: None,
+            kid: KEY_ID.into(),
+            alg: "EdDSA".into(),
+            use_: "sig".into(),
         };
-        let set = |key: JwkEcKey| {
-            let set = JwkSet {
-                keys: vec![Jwk {
-                    key,
-                    kid: kid.clone(),
-                    alg: "ES256".into(),
-                    use_: "sig".into(),
-                }],
-            };
-            serde_json::to_string_pretty(&set).expect("a JWK set always serialises")
+        let private = Jwk {
+            d: Some(URL_SAFE_NO_PAD.encode(seed)),
+            ..clone_public(&public)
+        };
+        let set = |key: Jwk| {
+            serde_json::to_string_pretty(&JwkSet { keys: vec![key] })
+                .expect("a JWK set always serialises")
         };
         Self {
-            private_jwks: set(secret.to_jwk()),
+            private_jwks: set(private),
             public_jwks: set(public),
         }
     }
 
-    /// The key pair a Secret already holds, if both halves are there and well formed.
+    /// The key pair a Secret already holds, if both halves are there and are the pair
+    /// the gateway's configuration expects (an older ES256 pair is replaced).
     fn from_secret(data: &BTreeMap<String, ByteString>) -> Option<Self> {
-        let read = |key: &str| {
-            let text = String::from_utf8(data.get(key)?.0.clone()).ok()?;
-            serde_json::from_str::<JwkSet>(&text).ok()?;
-            Some(text)
-        };
-        Some(Self {
+        let read = |key: &str| String::from_utf8(data.get(key)?.0.clone()).ok();
+        let keys = Self {
             private_jwks: read(keys::PRIVATE_JWKS)?,
             public_jwks: read(keys::PUBLIC_JWKS)?,
-        })
+        };
+        keys.pair_matches().then_some(keys)
     }
 
-    /// Whether the private set's key is the one the public set publishes.
+    /// Whether the private set's key is the one the public set publishes, and the public
+    /// set holds no private part.
     pub fn pair_matches(&self) -> bool {
-        let parse = |text: &str| serde_json::from_str::<JwkSet>(text).ok();
-        let (Some(private), Some(public)) = (parse(&self.private_jwks), parse(&self.public_jwks))
+        let first = |text: &str| {
+            serde_json::from_str::<JwkSet>(text)
+                .ok()
+                .and_then(|set| set.keys.into_iter().next())
+                .filter(Jwk::is_ed25519)
+        };
+        let (Some(private), Some(public)) = (first(&self.private_jwks), first(&self.public_jwks))
         else {
             return false;
         };
-        let (Some(private), Some(public)) = (private.keys.first(), public.keys.first()) else {
+        let seed = private
+            .d
+            .as_deref()
+            .and_then(|d| URL_SAFE_NO_PAD.decode(d).ok())
+            .and_then(|d| <[u8; 32]>::try_from(d).ok());
+        let Some(seed) = seed else {
             return false;
         };
-        let Ok(secret) = SecretKey::from_jwk(&private.key) else {
-            return false;
-        };
-        public.key.to_secret_key::<p256::NistP256>().is_err()
-            && private.kid == public.kid
-            && secret.public_key().to_jwk() == public.key
+        let derived =
+            URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes());
+        public.d.is_none() && private.x == public.x && derived == public.x
+    }
+}
+
+fn clone_public(key: &Jwk) -> Jwk {
+    Jwk {
+        kty: key.kty.clone(),
+        crv: key.crv.clone(),
+        x: key.x.clone(),
+        d: None,
+        kid: key.kid.clone(),
+        alg: key.alg.clone(),
+        use_: key.use_.clone(),
     }
 }
 
@@ -247,14 +279,16 @@ mod tests {
     }
 
     #[test]
-    fn gateway_key_sets_are_a_matching_es256_pair() {
+    fn gateway_key_sets_are_a_matching_ed25519_pair() {
         let keys = GatewayKeys::generate();
         assert!(keys.pair_matches());
+        assert_ne!(GatewayKeys::generate(), keys, "each pair is new");
         let public: serde_json::Value = serde_json::from_str(&keys.public_jwks).unwrap();
         let key = &public["keys"][0];
-        assert_eq!(key["kty"], "EC");
-        assert_eq!(key["crv"], "P-256");
-        assert_eq!(key["alg"], "ES256");
+        assert_eq!(key["kty"], "OKP");
+        assert_eq!(key["crv"], "Ed25519");
+        assert_eq!(key["alg"], "EdDSA");
+        assert_eq!(key["kid"], KEY_ID);
         assert!(
             key.get("d").is_none(),
             "the public set must not carry the private key"
@@ -272,5 +306,26 @@ mod tests {
         );
         let creds = Credentials::keep_or_generate("demo", &existing);
         assert!(creds.gateway_keys.pair_matches());
+    }
+
+    #[test]
+    fn a_pair_whose_halves_differ_is_replaced() {
+        let (one, two) = (GatewayKeys::generate(), GatewayKeys::generate());
+        let mixed = GatewayKeys {
+            private_jwks: one.private_jwks.clone(),
+            public_jwks: two.public_jwks.clone(),
+        };
+        assert!(!mixed.pair_matches());
+        let mut existing = ExistingSecrets::new();
+        existing.insert(
+            "demo-gateway-jwk".into(),
+            BTreeMap::from([
+                ("private.json".into(), bytes(&mixed.private_jwks)),
+                ("public.json".into(), bytes(&mixed.public_jwks)),
+            ]),
+        );
+        let creds = Credentials::keep_or_generate("demo", &existing);
+        assert!(creds.gateway_keys.pair_matches());
+        assert_ne!(creds.gateway_keys, mixed);
     }
 }

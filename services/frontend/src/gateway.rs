@@ -198,13 +198,17 @@ impl Gateway {
         fetch(request).await
     }
 
-    /// An order by id; signed-in visitors send their token, as the gateway shows an
-    /// account's orders only to that account.
+    /// An order by id: a guest's through the public route (the id is the capability), a
+    /// signed-in visitor's through `/me/orders/{id}`, where checkout shows only the
+    /// account's own orders.
     pub async fn order(&self, visitor: &Visitor, id: Uuid) -> Answer<Order> {
-        let mut request = self.request(Method::GET, &["orders", &id.to_string()]);
-        if let Some(token) = &visitor.token {
-            request = request.bearer_auth(token);
-        }
+        let id = id.to_string();
+        let request = match &visitor.token {
+            Some(token) => self
+                .request(Method::GET, &["me", "orders", &id])
+                .bearer_auth(token),
+            None => self.request(Method::GET, &["orders", &id]),
+        };
         fetch(request).await
     }
 
@@ -268,8 +272,9 @@ async fn fetch<T: DeserializeOwned>(request: TracedRequest) -> Answer<T> {
     Err(GatewayError::Refused(problem_of(status, &bytes)))
 }
 
-/// The problem in a 4xx body; KrakenD sometimes answers with an empty body, so a
-/// title is made from the status then.
+/// The problem in a 4xx body. KrakenD answers some refusals with an empty body (its
+/// validator's 401, its signer's 400 for any refused sign-in), so a title is made from the
+/// status then.
 fn problem_of(status: StatusCode, body: &[u8]) -> ApiProblem {
     let mut problem: ApiProblem = serde_json::from_slice(body).unwrap_or_default();
     problem.status = status.as_u16();

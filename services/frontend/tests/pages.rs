@@ -478,6 +478,29 @@ async fn the_order_page_and_its_status_endpoint() {
 }
 
 #[tokio::test]
+async fn a_signed_in_visitor_reads_orders_through_the_account_route() {
+    let gateway = StandInGateway::start().await;
+    let browser = Browser::signed_in(frontend(&gateway.url()), TOKEN);
+    let page = browser.get(&format!("/orders/{ORDER_ID}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let seen = gateway.seen_at("GET", &format!("/api/v1/me/orders/{ORDER_ID}"));
+    assert_eq!(
+        seen.len(),
+        1,
+        "the account's route, where checkout checks the owner"
+    );
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert!(
+        gateway
+            .seen_at("GET", &format!("/api/v1/orders/{ORDER_ID}"))
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn signing_in_keeps_the_token_and_moves_the_guest_cart() {
     let gateway = StandInGateway::start().await;
     let browser = Browser::new(frontend(&gateway.url()));
@@ -528,8 +551,9 @@ async fn a_wrong_password_is_told_on_the_form() {
             &[("email", "ada@example.com"), ("password", "wrong")],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
-    assert!(page.body.contains("wrong e-mail or password"));
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("We could not sign you in"));
+    assert!(page.body.contains("Check your e-mail address and password"));
     assert_eq!(
         page.input_value("email").as_deref(),
         Some("ada@example.com")

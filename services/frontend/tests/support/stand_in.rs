@@ -1,5 +1,7 @@
 //! A STAND-IN for the gateway (not KrakenD): canned answers in the DESIGN.md shapes,
-//! problems (`application/problem+json`) for the error cases, and a log of every request.
+//! problems (`application/problem+json`) for the error cases as KrakenD passes them
+//! through (its no-op endpoints), the bare 400 its signer answers for any refused sign-in,
+//! the bare 401 of its validator, and a log of every request.
 
 use std::{
     net::SocketAddr,
@@ -73,6 +75,7 @@ impl StandInGateway {
             .route("/checkout", post(checkout))
             .route("/me/checkout", post(checkout))
             .route("/orders/{id}", get(order))
+            .route("/me/orders/{id}", get(order))
             .route("/auth/login", post(login))
             .route("/me", get(me));
         let app = Router::new()
@@ -238,12 +241,8 @@ async fn order(Path(id): Path<String>) -> Response {
 
 async fn login(Json(body): Json<Value>) -> Response {
     if body["password"] == "wrong" {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "Not authorised",
-            "wrong e-mail or password",
-            None,
-        );
+        // KrakenD's auth/signer: whatever identity said, a bare 400 (PITFALLS.md).
+        return StatusCode::BAD_REQUEST.into_response();
     }
     Json(json!({"access_token": TOKEN, "expires_in": 3600})).into_response()
 }
