@@ -14,6 +14,9 @@
 # ~/.cache/microshop/gateway/keys (Ed25519, as the operator makes them in a cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=e2e/lib/need.sh
+source e2e/lib/need.sh
+need cargo go python3 curl
 
 traces=false
 for arg in "$@"; do
@@ -72,13 +75,21 @@ cargo build --locked -p catalog -p cart -p identity -p checkout -p payment -p sh
 bin="${CARGO_TARGET_DIR:-target}/debug"
 
 pids=()
+# shellcheck disable=SC2317  # stop and interrupted run from traps
 stop() {
   trap - INT TERM EXIT
   echo; echo "stopping microshop"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+# Ctrl-C or a TERM is the normal way to stop: everything stops, quietly.
+# shellcheck disable=SC2317
+interrupted() {
+  stop
+  exit 0
+}
+trap interrupted INT TERM
+trap stop EXIT
 
 telemetry=()
 if $traces; then
@@ -90,7 +101,7 @@ fi
 # start NAME PORT VAR=value...: runs a service with its settings, logging to its file.
 start() {
   local name=$1 port=$2; shift 2
-  env PORT="$port" LOG_FORMAT="${LOG_FORMAT:-json}" "${telemetry[@]}" "$@" "$bin/$name" \
+  env PORT="$port" LISTEN_HOST=127.0.0.1 LOG_FORMAT="${LOG_FORMAT:-json}" "${telemetry[@]}" "$@" "$bin/$name" \
     >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
 }
@@ -142,4 +153,5 @@ logs: $LOG_DIR/<service>.log
 Ctrl-C stops everything.
 TXT
 wait -n "${pids[@]}" || true
-echo "a part exited; see $LOG_DIR"
+echo "a part exited on its own; see $LOG_DIR"
+exit 1

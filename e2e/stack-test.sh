@@ -56,6 +56,7 @@ part() {
 
 part "purchase trace" python3 e2e/trace/purchase_trace.py "$LOG_DIR" "$@"
 part "API scenarios" python3 e2e/scenarios/scenarios.py --api http://127.0.0.1:8000/api/v1 \
-  --signing-jwks "$signing_jwks"
+  --signing-jwks "$signing_jwks" \
+  --restart-redis "redis-cli -h 127.0.0.1 -p 6379 shutdown && ./e2e/stores.sh"
 part "browser purchase" ./e2e/browser/run.sh http://127.0.0.1:8080
 echo "== all passed in $((SECONDS - began)) s"

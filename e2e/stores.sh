@@ -40,20 +40,27 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'microshop') \gexec
 SQL
 echo "postgres ready"
 
-# Redis: our own instance, no persistence (carts in development are disposable).
+# Redis: our own instance, keeping an append-only file as the cluster's does, so a
+# restart keeps carts (fsync every second: a crash loses at most the last second).
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' \
+    --appendonly yes --appendfsync everysec \
     --dir "$state" --logfile "$state/redis.log" --pidfile "$state/redis.pid"
   for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 echo "redis ready"
 
-# RabbitMQ: Debian's node, started detached.
-if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
-  as_root sh -c 'rabbitmq-server -detached >/dev/null 2>&1 || true'
+# RabbitMQ: Debian's node, started detached, listening on loopback only (AMQP, the
+# port mapper and the inter-node port alike).
+# The first Erlang command starts the port mapper (epmd): each one is told the address.
+rabbitmqctl() { as_root env ERL_EPMD_ADDRESS=127.0.0.1 rabbitmqctl "$@"; }
+if ! rabbitmqctl -q status >/dev/null 2>&1; then
+  as_root env RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    sh -c 'rabbitmq-server -detached >/dev/null 2>&1 || true'
 fi
-for _ in $(seq 120); do as_root rabbitmqctl -q ping >/dev/null 2>&1 && break; sleep 1; done
-as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
+for _ in $(seq 120); do rabbitmqctl -q ping >/dev/null 2>&1 && break; sleep 1; done
+rabbitmqctl -q await_startup --timeout 120 >/dev/null
 echo "rabbitmq ready"
 
 # aiosmtpd: the real SMTP server the email service's tests deliver to (from PyPI).

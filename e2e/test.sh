@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
 # The test command: starts the servers the tests need (e2e/stores.sh), then checks
-# formatting, lints and the scripts, runs every test of the workspace against the real
+# formatting and the scripts, lints the gateway's configuration and tests its stand-in
+# (e2e/check-gateway.sh), runs clippy and every test of the workspace against the real
 # servers, then the local stack end to end (e2e/stack-test.sh: a purchase traced into
-# Jaeger, the API scenarios through the gateway, a headless-Chromium purchase), then the operator's tests against a real control plane
-# (e2e/cluster-test.sh). Jaeger and the control plane are built from the Go module proxy
-# into ~/.cache/microshop the first time.
+# Jaeger, the API scenarios through the gateway, a headless-Chromium purchase), then the
+# operator's tests against a real control plane (e2e/cluster-test.sh). Jaeger and the
+# control plane are built from the Go module proxy into ~/.cache/microshop the first
+# time. The last line says which parts passed, or which one failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=e2e/lib/need.sh
+source e2e/lib/need.sh
+need cargo go python3 node npm curl
 
-./e2e/stores.sh
+# part NAME COMMAND...: runs one part; the last line says which passed, or which failed.
+passed=()
+current=""
+summary() {
+  local status=$? list
+  list=$(printf '%s; ' "${passed[@]}")
+  list=${list%; }
+  if ((status == 0)); then
+    echo "test.sh: all ${#passed[@]} parts passed: $list"
+  else
+    echo "test.sh: FAILED in '${current:-setup}' (exit $status); passed before it: ${list:-none}"
+  fi
+}
+trap summary EXIT
+part() {
+  current=$1; shift
+  echo "== $current"
+  "$@"
+  passed+=("$current")
+  current=""
+}
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== shellcheck"
-./e2e/shellcheck.sh
+part "stores" ./e2e/stores.sh
+part "cargo fmt --check" cargo fmt --all -- --check
+part "shellcheck" ./e2e/shellcheck.sh
+current="gateway configuration"
 echo "== the gateway's configuration (krakend/) and its stand-in"
 KRAKEND_STAND_IN=$(./e2e/check-gateway.sh)
 # The operator's tests render its ConfigMap with it and compare it with krakend/'s.
 export KRAKEND_STAND_IN
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --workspace --locked
-echo "== the local stack: one purchase one trace, API scenarios, a browser purchase"
-./e2e/stack-test.sh
-echo "== the operator and its chart against a real API server"
-./e2e/cluster-test.sh
+passed+=("$current")
+current=""
+part "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+part "cargo test" cargo test --workspace --locked
+part "local stack (trace, API scenarios, browser)" ./e2e/stack-test.sh
+part "cluster (operator and chart on a real API server)" ./e2e/cluster-test.sh

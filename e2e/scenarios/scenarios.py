@@ -8,7 +8,7 @@ failure stops the run with a message naming the request and what was wrong, and 
 exit status is 1.
 
 Usage: scenarios.py [--api URL] [--only NAME ...] [--settle-seconds N]
-       [--signing-jwks FILE]
+       [--signing-jwks FILE] [--restart-redis COMMAND]
 
 The answers checked are KrakenD's (the real one or the stand-in that reads the same
 configuration): a backend's problem passes through untouched, but register and login go
@@ -27,6 +27,7 @@ Standard library only, and Python's `cryptography` package when `--signing-jwks`
 import argparse
 import base64
 import json
+import subprocess
 import sys
 import time
 import urllib.error
@@ -489,6 +490,22 @@ def bad_inputs(api: Api, settings) -> str:
     refused("cart", "POST", "/checkout", checkout_body("a@example.com"), session=uuid.uuid4())
     check(lines_of(api.expect(200, "GET", "/cart", session=session)) == {first["id"]: 1},
           "a refused checkout emptied the cart")
+    # A control character in any text is refused, naming the field (a NUL would reach
+    # PostgreSQL, which cannot hold one).
+    nul = "\u0000"
+    refused("q", "GET", "/products?q=%00", status=422)
+    refused("category", "GET", "/products?category=%00", status=422)
+    refused("product_id", "POST", "/cart/items", dict(item, product_id="a" + nul),
+            session=session, status=422)
+    refused("address.city", "POST", "/shipping/quote",
+            {"address": dict(address(), city="Lon" + nul + "don"), "items": good_items},
+            status=422)
+    refused("email", "POST", "/checkout", with_("email", "a" + nul + "@example.com"),
+            session=session, status=422)
+    refused("address.street", "POST", "/checkout", with_("address.street", "12\tRow"),
+            session=session, status=422)
+    refused("card.number", "POST", "/checkout", with_("card.number", "4242" + nul),
+            session=session, status=422)
     # Orders and accounts.
     refused("id", "GET", f"/orders/{uuid.uuid4()}", status=404)
     refused("id", "GET", "/orders/not-a-uuid", status=404)
@@ -501,10 +518,15 @@ def bad_inputs(api: Api, settings) -> str:
         ("/auth/login", {"email": account["email"], "password": PASSWORD}),
         ("/auth/login", {"email": account["email"]}),
     ]
+    signer_refusals.append(("/auth/register", dict(account, name="Ada" + nul)))
     for path, body in signer_refusals:
         answer = api.call("POST", path, body)
         check(answer.status == 400 and not answer.raw.strip(),
               f"{answer}: expected the signer's bare 400, got {answer.raw[:200]!r}")
+    _, token, _ = register(api, "nul")
+    refused("name", "PATCH", "/me", {"name": "Ada" + nul}, token=token, status=422)
+    refused("address.city", "PATCH", "/me",
+            {"address": dict(address(), city="Lon" + nul + "don")}, token=token, status=422)
     return (f"{cases} refusals, each a 4xx application/problem+json naming its field; "
             f"{len(signer_refusals)} refused sign-ups and sign-ins, each the signer's bare 400")
 
@@ -606,8 +628,34 @@ def rate_limits(api: Api, settings) -> str:
             "another session went through")
 
 
+def cart_survives_a_redis_restart(api: Api, settings) -> str:
+    """Carts are kept across a restart of their Redis (its append-only file): a cart
+    written before reads back the same after, once the cart service has reconnected."""
+    if not settings.restart_redis:
+        return "skipped (no --restart-redis command given)"
+    first, second = two_products(api)
+    session = uuid.uuid4()
+    api.expect(200, "POST", "/cart/items", {"product_id": first["id"], "quantity": 2}, session=session)
+    cart = api.expect(200, "POST", "/cart/items", {"product_id": second["id"], "quantity": 1},
+                      session=session)
+    before = lines_of(cart)
+    began = time.monotonic()
+    subprocess.run(settings.restart_redis, shell=True, check=True, stdout=subprocess.DEVNULL)
+    deadline = began + 60
+    while True:
+        answer = api.call("GET", "/cart", session=session)
+        if answer.status == 200:
+            break
+        check(answer.status == 503 and time.monotonic() < deadline,
+              f"{answer} while Redis restarts (expected 503 for a while, then 200): {answer.raw[:200]!r}")
+        time.sleep(0.25)
+    after = lines_of(answer.body)
+    check(after == before, f"the cart was {before} before Redis restarted, {after} after")
+    return f"the cart {before} read back the same {time.monotonic() - began:.1f} s after the restart"
+
+
 SCENARIOS = [guest_purchase, registered_purchase, declined_card, bad_inputs, unauthorised_me,
-             private_routes, rate_limits]
+             private_routes, rate_limits, cart_survives_a_redis_restart]
 
 
 def main():
@@ -618,6 +666,9 @@ def main():
                         help="run only these scenarios")
     parser.add_argument("--settle-seconds", type=float, default=60,
                         help="how long an order may take to be paid or failed (default 60)")
+    parser.add_argument("--restart-redis", metavar="COMMAND",
+                        help="a shell command restarting the carts' Redis (the restart scenario "
+                             "is skipped without it)")
     parser.add_argument("--signing-jwks", metavar="FILE",
                         help="the gateway's private JWK set, if known (signs test tokens)")
     settings = parser.parse_args()

@@ -57,8 +57,30 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Deserialises JSON, naming the field at fault in the problem.
+/// What a control character in any text gets: stores cannot hold a NUL (PostgreSQL
+/// refuses it with an error), and no field of the shop means to carry one.
+const CONTROL_CHARACTER: &str = "must not contain control characters";
+
+/// Refuses a text holding a control character (NUL, the other C0 and C1 controls, DEL),
+/// naming `field`. The shared extractors call it on every string they pass on; a handler
+/// calls it for text that comes another way (a path segment).
+pub fn check_text(field: &str, text: &str) -> Result<(), Problem> {
+    if text.chars().any(char::is_control) {
+        return Err(Problem::invalid_field(field, CONTROL_CHARACTER));
+    }
+    Ok(())
+}
+
+/// Deserialises JSON, naming the field at fault in the problem. A string holding a
+/// control character is refused first: valid JSON can carry one only escaped, so a body
+/// without a backslash is not searched.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.contains(&b'\\')
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = control_character_at(&value, "")
+    {
+        return Err(Problem::invalid_field(field, CONTROL_CHARACTER));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -68,6 +90,40 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             _ => Problem::malformed_body(inner.to_string()),
         }
     })
+}
+
+/// The path (`address.city`, `items[0].product_id`) of the first string, key or value,
+/// holding a control character.
+fn control_character_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        Value::String(text) => text.chars().any(char::is_control).then(|| {
+            if path.is_empty() {
+                "body".into()
+            } else {
+                path.to_owned()
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| control_character_at(item, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            if name.chars().any(char::is_control) {
+                Some(here(name))
+            } else {
+                control_character_at(item, &here(name))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Turns a serde data error into a field problem. A missing field is reported at its
@@ -113,6 +169,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
         let query = parts.uri.query().unwrap_or_default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            check_text(&name, &name)?;
+            check_text(&name, &value)?;
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
@@ -176,6 +236,42 @@ mod tests {
         assert_eq!(problem.field.as_deref(), Some("lines[0].quantity"));
         let problem = parse_json::<Order>(br#"{"lines": [{"quantity": 1}]}"#).unwrap_err();
         assert_eq!(problem.field.as_deref(), Some("lines[0].product_id"));
+    }
+
+    #[test]
+    fn control_characters_in_any_string_are_refused_by_path() {
+        let cases = [
+            (r#"{"product_id": "a\u0000b", "quantity": 1}"#, "product_id"),
+            (
+                r#"{"product_id": "tab\there", "quantity": 1}"#,
+                "product_id",
+            ),
+            (
+                r#"{"product_id": "del\u007f", "quantity": 1}"#,
+                "product_id",
+            ),
+            (r#"{"product_id": "c1\u0085", "quantity": 1}"#, "product_id"),
+            (
+                r#"{"lines": [{"product_id": "a", "quantity": 1}, {"product_id": "\u0000", "quantity": 1}]}"#,
+                "lines[1].product_id",
+            ),
+        ];
+        for (body, field) in cases {
+            let problem = parse_json::<serde_json::Value>(body.as_bytes()).unwrap_err();
+            assert_eq!(problem.status, 422, "{body}");
+            assert_eq!(problem.field.as_deref(), Some(field), "{body}");
+            assert_eq!(problem.detail.as_deref(), Some(CONTROL_CHARACTER));
+        }
+        // Escapes that are not control characters pass.
+        let fine = parse_json::<Line>(br#"{"product_id": "caf\u00e9 \"x\" \\", "quantity": 1}"#);
+        assert_eq!(fine.unwrap().product_id, "caf\u{e9} \"x\" \\");
+    }
+
+    #[test]
+    fn text_checks_name_their_field() {
+        assert!(check_text("q", "ceramic bowl").is_ok());
+        let problem = check_text("q", "a\0").unwrap_err();
+        assert_eq!((problem.status, problem.field.as_deref()), (422, Some("q")));
     }
 
     #[test]

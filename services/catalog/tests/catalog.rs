@@ -220,6 +220,19 @@ async fn bad_query_parameters_are_422_problems_naming_the_parameter(pool: PgPool
         ),
         ("/products?per_page=1.5", "per_page", "not an integer"),
         (long_query.as_str(), "q", "search text too long"),
+        // PostgreSQL cannot hold a NUL: it answered 500 before.
+        ("/products?q=%00", "q", "a NUL in the search text"),
+        ("/products?q=bowl%0A", "q", "a newline in the search text"),
+        (
+            "/products?category=%00",
+            "category",
+            "a NUL in the category",
+        ),
+        (
+            "/products?category=kitchen%1B",
+            "category",
+            "an escape in the category",
+        ),
     ];
     for (path, field, why) in cases {
         let (status, body) = problem(app.get(path).await).await;
