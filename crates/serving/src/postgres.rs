@@ -72,7 +72,8 @@ pub fn log_retried(err: &sqlx::Error, doing: &str) {
     }
 }
 
-/// Whether an error means the server is unreachable (as opposed to a bad query).
+/// Whether an error means the server cannot serve us for now (unreachable, or up but
+/// refusing), as opposed to a bad query: such errors are 503s and retried later.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut
@@ -80,12 +81,26 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
-        // 08: connection exception; 57P01..57P03: shutting down or starting up.
         sqlx::Error::Database(db) => db
             .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            .is_some_and(|code| is_unavailable_code(&code, db.message())),
         _ => false,
     }
+}
+
+/// The SQLSTATEs of a server that is there but refuses for now: a restart, a failover, an
+/// administrator, or no connection left.
+pub fn is_unavailable_code(code: &str, message: &str) -> bool {
+    // 08: connection exception.
+    code.starts_with("08")
+        // 57P01 terminated by the administrator, 57P02 crash shutdown, 57P03 starting up
+        // or shutting down (57P04, the database dropped, is not "for now").
+        || matches!(code, "57P01" | "57P02" | "57P03")
+        // 53300: too many connections (for the server, the role or the database).
+        || code == "53300"
+        // 55000 is a broad class; only the database refusing connections (ALLOW_CONNECTIONS
+        // false, as during maintenance or a failover) means "later".
+        || (code == "55000" && message.contains("not currently accepting connections"))
 }
 
 impl From<sqlx::Error> for Problem {
@@ -94,6 +109,45 @@ impl From<sqlx::Error> for Problem {
             Problem::unavailable("postgres")
         } else {
             Problem::internal(&err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unavailable_code;
+
+    #[test]
+    fn a_refusing_server_is_unavailable_and_a_bad_query_is_not() {
+        for (code, message) in [
+            ("08006", "connection failure"),
+            (
+                "57P01",
+                "terminating connection due to administrator command",
+            ),
+            (
+                "57P02",
+                "terminating connection because of crash of another server process",
+            ),
+            ("57P03", "the database system is starting up"),
+            ("57P03", "the database system is shutting down"),
+            ("53300", "sorry, too many clients already"),
+            ("53300", "too many connections for role \"shop\""),
+            (
+                "55000",
+                "database \"orders\" is not currently accepting connections",
+            ),
+        ] {
+            assert!(is_unavailable_code(code, message), "{code} {message}");
+        }
+        for (code, message) in [
+            ("23505", "duplicate key value violates unique constraint"),
+            ("42601", "syntax error"),
+            ("22021", "invalid byte sequence for encoding \"UTF8\": 0x00"),
+            ("55000", "cannot drop the currently open database"),
+            ("57P04", "database dropped"),
+        ] {
+            assert!(!is_unavailable_code(code, message), "{code} {message}");
         }
     }
 }

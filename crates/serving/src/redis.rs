@@ -45,11 +45,25 @@ pub fn readiness(readiness: Readiness, connection: ConnectionManager) -> Readine
     })
 }
 
+/// Whether an error means Redis cannot serve us for now: unreachable, or up but refusing
+/// (still loading its append-only file after a restart, a replica promoted, a cluster
+/// re-forming). Such errors are 503s and retried later.
 pub fn is_unavailable(err: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
     err.is_io_error()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
         || err.is_timeout()
+        || matches!(
+            err.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::ClusterDown
+                    | ServerErrorKind::ReadOnly
+            )
+        )
 }
 
 impl From<redis::RedisError> for Problem {
@@ -58,6 +72,31 @@ impl From<redis::RedisError> for Problem {
             Problem::unavailable("redis")
         } else {
             Problem::internal(&err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+    use super::is_unavailable;
+
+    #[test]
+    fn a_refusing_redis_is_unavailable_and_a_bad_command_is_not() {
+        for kind in [
+            ServerErrorKind::BusyLoading,
+            ServerErrorKind::TryAgain,
+            ServerErrorKind::MasterDown,
+            ServerErrorKind::ClusterDown,
+            ServerErrorKind::ReadOnly,
+        ] {
+            let err = RedisError::from((ErrorKind::Server(kind), "refused for now"));
+            assert!(is_unavailable(&err), "{kind:?}");
+        }
+        for kind in [ServerErrorKind::ResponseError, ServerErrorKind::NoScript] {
+            let err = RedisError::from((ErrorKind::Server(kind), "a bad command"));
+            assert!(!is_unavailable(&err), "{kind:?}");
         }
     }
 }
