@@ -10,7 +10,7 @@ pub struct ConsumerConfig {
     #[arg(long, env = "AMQP_URL")]
     pub amqp_url: String,
     /// The first pause before a message is handed back because a dependency (PostgreSQL,
-    /// an SMTP relay) is unreachable; it doubles with each delivery (`retry_after`), so
+    /// an SMTP relay) is unreachable; it doubles with each delivery (`Outcome::retry_later`), so
     /// the queue's delivery limit spans an outage rather than a few seconds.
     #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
     pub retry_pause_ms: u64,

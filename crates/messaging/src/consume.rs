@@ -1,11 +1,14 @@
 //! Consuming with manual acks. A handler says what became of each message; the loop
-//! acks, retries (reject with requeue, which counts toward the queue's delivery limit)
-//! or dead-letters it, and on SIGTERM finishes the message in hand before it stops.
+//! acks it, hands it back after a pause (reject with requeue, which counts toward the
+//! queue's delivery limit) while it goes on with the next deliveries, or dead-letters it,
+//! and on SIGTERM finishes the message in hand and hands back the paused ones before it
+//! stops.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use lapin::{
+    Acker,
     message::Delivery,
     options::{
         BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
@@ -28,11 +31,23 @@ const LINK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 pub enum Outcome {
     /// Done (or done before: a duplicate). Removed from the queue.
     Ack,
-    /// Failed for a reason that may pass (a dependency down). Delivered again, until the
-    /// queue's delivery limit sends it to the dead-letter queue.
-    Retry,
+    /// Failed for a reason that may pass (a dependency down): handed back to the queue
+    /// after this pause, and delivered again until the queue's delivery limit sends it to
+    /// the dead-letter queue. The consumer goes on with other deliveries meanwhile.
+    RetryAfter(Duration),
     /// Can never succeed (unreadable, invalid). Straight to the dead-letter queue.
     DeadLetter,
+}
+
+impl Outcome {
+    /// What a handler answers when a dependency failed in a way that may pass (the
+    /// database is away): retry after `pause`, doubled with each earlier delivery (up to
+    /// 16 ×), so the queue's delivery limit (5) spans an outage of 31 pauses, not a few
+    /// milliseconds.
+    pub fn retry_later(pause: Duration, message: &Incoming) -> Self {
+        let doubled = 1u32 << message.delivery_count.clamp(0, 4);
+        Outcome::RetryAfter(pause * doubled)
+    }
 }
 
 /// A delivered message, as a handler sees it.
@@ -101,6 +116,8 @@ pub async fn consume<H: Handler>(
                 // A quiet queue on a dead link would wait forever: look at the link now and then,
                 // and at how many messages wait.
                 let mut link_check = tokio::time::interval(LINK_CHECK);
+                // Messages waiting out their pause before they are handed back.
+                let mut paused = tokio::task::JoinSet::new();
                 loop {
                     let delivery = tokio::select! {
                         biased;
@@ -119,8 +136,16 @@ pub async fn consume<H: Handler>(
                         Some(delivery) => delivery?,
                         None => return Err(LinkError::ConsumerClosed),
                     };
-                    process(spec.name, delivery, &*handler, &publisher).await?;
+                    if let Some((acker, pause)) =
+                        process(spec.name, delivery, &*handler, &publisher).await?
+                    {
+                        paused.spawn(hand_back_after(acker, pause, shutdown.clone()));
+                    }
+                    // Forget the hand-backs already done.
+                    while paused.try_join_next().is_some() {}
                 }
+                // Shutdown cuts the pauses short: hand everything back before closing.
+                while paused.join_next().await.is_some() {}
                 let _ = connection.close(200, "shutting down".into()).await;
                 Ok(())
             }
@@ -128,12 +153,14 @@ pub async fn consume<H: Handler>(
         .await;
 }
 
+/// Handles one delivery and settles it, or, for a retry, returns its acker and the pause
+/// after which to hand it back.
 async fn process<H: Handler>(
     queue: &str,
     delivery: Delivery,
     handler: &H,
     publisher: &Publisher,
-) -> Result<(), LinkError> {
+) -> Result<Option<(Acker, Duration)>, LinkError> {
     let headers = delivery.properties.headers().clone().unwrap_or_default();
     let message = Incoming {
         message_id: delivery
@@ -176,15 +203,34 @@ async fn process<H: Handler>(
     let settle = async {
         match outcome {
             Outcome::Ack => delivery.ack(BasicAckOptions::default()).await,
-            Outcome::Retry => delivery.reject(BasicRejectOptions { requeue: true }).await,
+            Outcome::RetryAfter(pause) if !pause.is_zero() => return Ok(Some(pause)),
+            Outcome::RetryAfter(_) => delivery.reject(BasicRejectOptions { requeue: true }).await,
             Outcome::DeadLetter => delivery.reject(BasicRejectOptions { requeue: false }).await,
         }
+        .map(|_| None)
     };
     // An ack on a connection that died under it may never resolve: end the session and
     // reconnect; the broker redelivers what was not acked, and handlers are idempotent.
     match tokio::time::timeout(crate::CONFIRM_TIMEOUT, settle).await {
-        Ok(result) => result.map(drop).map_err(LinkError::from),
+        Ok(Ok(Some(pause))) => Ok(Some((delivery.acker, pause))),
+        Ok(result) => result.map(|_| None).map_err(LinkError::from),
         Err(_) => Err(LinkError::Stalled("ack")),
+    }
+}
+
+/// Hands a message back to its queue once `pause` is over, or at once on shutdown. A
+/// hand-back that fails (the link died) needs no retry: the broker redelivers every
+/// message that was not acked.
+async fn hand_back_after(acker: Acker, pause: Duration, shutdown: CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => {}
+        _ = shutdown.cancelled() => {}
+    }
+    let reject = acker.reject(BasicRejectOptions { requeue: true });
+    match tokio::time::timeout(crate::CONFIRM_TIMEOUT, reject).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => tracing::debug!(error = %err, "hand-back failed; the broker redelivers"),
+        Err(_) => tracing::debug!("hand-back stalled; the broker redelivers"),
     }
 }
 
@@ -214,23 +260,6 @@ fn delivery_count(headers: &FieldTable) -> i64 {
     }
 }
 
-/// What a handler answers when a dependency failed in a way that may pass (the database
-/// is away): wait, cut short by shutdown, then hand the message back. The wait is `pause`
-/// and doubles with each earlier delivery (up to 16 ×), so the queue's delivery limit (5)
-/// spans an outage of 31 pauses, not a few milliseconds.
-pub async fn retry_after(
-    pause: std::time::Duration,
-    message: &Incoming,
-    shutdown: &CancellationToken,
-) -> Outcome {
-    let doubled = 1u32 << message.delivery_count.clamp(0, 4);
-    tokio::select! {
-        _ = tokio::time::sleep(pause * doubled) => {}
-        _ = shutdown.cancelled() => {}
-    }
-    Outcome::Retry
-}
-
 /// The tasks a service runs beside its HTTP server until shutdown (consumers, a relay).
 #[derive(Default)]
 pub struct Background(tokio::task::JoinSet<()>);
@@ -253,8 +282,6 @@ impl Background {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn delivered(earlier: i64) -> Incoming {
@@ -268,29 +295,15 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_pause_before_a_retry_doubles_with_each_delivery_up_to_sixteen_times() {
+    #[test]
+    fn the_pause_before_a_retry_doubles_with_each_delivery_up_to_sixteen_times() {
         let pause = Duration::from_secs(5);
-        let shutdown = CancellationToken::new();
         for (earlier, waits) in [(0, 5), (1, 10), (2, 20), (3, 40), (4, 80), (9, 80)] {
-            let started = tokio::time::Instant::now();
-            let outcome = retry_after(pause, &delivered(earlier), &shutdown).await;
-            assert_eq!(outcome, Outcome::Retry);
             assert_eq!(
-                started.elapsed(),
-                Duration::from_secs(waits),
+                Outcome::retry_later(pause, &delivered(earlier)),
+                Outcome::RetryAfter(Duration::from_secs(waits)),
                 "after {earlier}"
             );
         }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_cuts_the_pause_short() {
-        let shutdown = CancellationToken::new();
-        shutdown.cancel();
-        let started = tokio::time::Instant::now();
-        let outcome = retry_after(Duration::from_secs(60), &delivered(3), &shutdown).await;
-        assert_eq!(outcome, Outcome::Retry);
-        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

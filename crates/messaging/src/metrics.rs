@@ -62,7 +62,7 @@ static PUBLISHED: LazyLock<Family<Published, Counter>> = LazyLock::new(|| {
 pub(crate) fn processed(queue: &str, outcome: Outcome, took: Duration) {
     let outcome = match outcome {
         Outcome::Ack => "ack",
-        Outcome::Retry => "retry",
+        Outcome::RetryAfter(_) => "retry",
         Outcome::DeadLetter => "dead_letter",
     };
     PROCESS_DURATION

@@ -122,11 +122,69 @@ async fn run_until_dead_lettered(outcome: Outcome) -> u32 {
 
 #[tokio::test]
 async fn a_message_that_keeps_failing_ends_in_the_dead_letter_queue_after_the_limit() {
-    let calls = run_until_dead_lettered(Outcome::Retry).await;
+    let calls = run_until_dead_lettered(Outcome::RetryAfter(Duration::from_millis(100))).await;
     let limit = QueueSpec::PAYMENT.delivery_limit as u32;
     assert!(
         (limit..=limit + 1).contains(&calls),
         "delivered {calls} times for a limit of {limit}"
+    );
+}
+
+/// Pauses the message `slow` for a minute and acks every other.
+struct PausesOne {
+    slow: &'static str,
+    acked: Mutex<Vec<String>>,
+}
+
+impl Handler for PausesOne {
+    async fn handle(&self, message: Incoming, _: &Publisher) -> Outcome {
+        if message.message_id == self.slow {
+            return Outcome::RetryAfter(Duration::from_secs(60));
+        }
+        self.acked.lock().unwrap().push(message.message_id);
+        Outcome::Ack
+    }
+}
+
+#[tokio::test]
+async fn a_paused_retry_holds_up_no_other_message_and_is_handed_back_on_shutdown() {
+    let vhost = RabbitVhost::create();
+    let (_connection, publisher) = publisher(&vhost).await;
+    publisher.publish(order("slow")).await.unwrap();
+    for id in ["next-1", "next-2", "next-3"] {
+        publisher.publish(order(id)).await.unwrap();
+    }
+    let handler = Arc::new(PausesOne {
+        slow: "slow",
+        acked: Mutex::default(),
+    });
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consume(
+        Broker::new(&vhost.url, "test-consumer"),
+        QueueSpec::PAYMENT,
+        10,
+        handler.clone(),
+        shutdown.clone(),
+    ));
+    wait_until(
+        "the messages behind the paused one are acked",
+        Duration::from_secs(10),
+        || async { handler.acked.lock().unwrap().len() == 3 },
+    )
+    .await;
+    // The paused one is still held, unacked: nothing waits in the queue yet.
+    assert_eq!(vhost.queue_depth(QueueSpec::PAYMENT.name), Some(0));
+    let stopping = std::time::Instant::now();
+    shutdown.cancel();
+    task.await.unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "shutdown waited out the pause"
+    );
+    assert_eq!(
+        vhost.queue_depth(QueueSpec::PAYMENT.name),
+        Some(1),
+        "the paused message is back in its queue"
     );
 }
 

@@ -30,11 +30,11 @@ async fn admin() -> PgPool {
 async fn scratch_database(admin: &PgPool, tag: &str) -> (String, PgConnectOptions) {
     let name = format!("refusing_{tag}_{}", std::process::id());
     run(
-        &admin,
+        admin,
         format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
     )
     .await;
-    run(&admin, format!("CREATE DATABASE {name}")).await;
+    run(admin, format!("CREATE DATABASE {name}")).await;
     let options: PgConnectOptions = admin_url().parse().unwrap();
     (name.clone(), options.database(&name))
 }

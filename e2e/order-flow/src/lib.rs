@@ -40,6 +40,17 @@ pub struct Shop {
 impl Shop {
     /// Starts every service on `database` (checkout's tables in its default schema).
     pub async fn open(database: PgPool) -> Self {
+        Self::open_with(database.clone(), database, RETRY_PAUSE).await
+    }
+
+    /// Starts every service on `database`, checkout on `checkout_pool` (the same
+    /// database, reached another way: through an outage proxy) with its own first
+    /// pause before an outcome event is retried.
+    pub async fn open_with(
+        database: PgPool,
+        checkout_pool: PgPool,
+        checkout_retry_pause: Duration,
+    ) -> Self {
         // Warnings and errors of every service show with a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -104,8 +115,9 @@ impl Shop {
             cart_url: cart.url(""),
             catalog_url: catalog.url(""),
             shipping_url: shipping.url(""),
+            retry_pause_ms: checkout_retry_pause.as_millis() as u64,
         };
-        let app = checkout::start(database.clone(), &checkout_config, shutdown.clone())
+        let app = checkout::start(checkout_pool, &checkout_config, shutdown.clone())
             .expect("checkout starts");
         let checkout = TestServer::spawn(app.router.clone()).await;
 

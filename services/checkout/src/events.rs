@@ -1,6 +1,8 @@
 //! The outcome events of payment, shipping and email (`checkout.order-events`), each
 //! moving an order along once: a duplicate changes nothing and is acked.
 
+use std::time::Duration;
+
 use messaging::{Handler, Incoming, Outcome, Publisher};
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
@@ -14,11 +16,12 @@ use crate::store::{self, Applied, Change};
 
 pub struct OrderEvents {
     pool: PgPool,
+    retry_pause: Duration,
 }
 
 impl OrderEvents {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, retry_pause: Duration) -> Self {
+        Self { pool, retry_pause }
     }
 }
 
@@ -42,10 +45,11 @@ impl Handler for OrderEvents {
                 Outcome::DeadLetter
             }
             Err(err) => {
-                // Unavailable or not, a database error may pass: the delivery limit
+                // Unavailable or not, a database error may pass: handed back after a
+                // pause that grows with each delivery, and the delivery limit
                 // dead-letters what keeps failing.
-                tracing::warn!(order.id = %order_id, error = %err, "could not record event; retrying");
-                Outcome::Retry
+                serving::postgres::log_retried(&err, "recording an order event");
+                Outcome::retry_later(self.retry_pause, &message)
             }
         }
     }

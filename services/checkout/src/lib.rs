@@ -47,6 +47,10 @@ pub struct Config {
     pub catalog_url: String,
     #[arg(long, env = "SHIPPING_URL", default_value = "http://127.0.0.1:8105")]
     pub shipping_url: String,
+    /// The first pause before an outcome event is handed back because the database is
+    /// away; it doubles with each delivery, so the delivery limit spans an outage.
+    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
+    pub retry_pause_ms: u64,
 }
 
 /// The running service: its routes, and the relay and consumer working beside them.
@@ -77,7 +81,10 @@ pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyh
     let broker = Broker::new(&config.amqp_url, "checkout");
     let wake = Arc::new(Notify::new());
     let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
-    let handler = Arc::new(events::OrderEvents::new(pool.clone()));
+    let handler = Arc::new(events::OrderEvents::new(
+        pool.clone(),
+        Duration::from_millis(config.retry_pause_ms),
+    ));
     let mut background = Background::default();
     background.spawn(relay.run(shutdown.clone()));
     background.spawn(forget_old_keys(pool.clone(), shutdown.clone()));

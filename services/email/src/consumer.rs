@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use messaging::{Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, Publisher};
-use serving::CancellationToken;
 use sqlx::PgPool;
 use uuid::Uuid;
 use wire::events::{self, EmailSent, OrderPlaced};
@@ -25,7 +24,6 @@ pub struct OrderPlacedHandler {
     pool: PgPool,
     mailer: Mailer,
     retry_pause: Duration,
-    shutdown: CancellationToken,
 }
 
 /// An order this service can write to.
@@ -36,28 +34,23 @@ struct Confirmation {
 }
 
 impl OrderPlacedHandler {
-    pub fn new(
-        pool: PgPool,
-        mailer: Mailer,
-        retry_pause: Duration,
-        shutdown: CancellationToken,
-    ) -> Self {
+    pub fn new(pool: PgPool, mailer: Mailer, retry_pause: Duration) -> Self {
         Self {
             pool,
             mailer,
             retry_pause,
-            shutdown,
         }
     }
 
-    /// A dependency failed in a way that may pass: wait a little and hand the message back.
-    async fn retry_later(&self, message: &Incoming) -> Outcome {
-        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
+    /// A dependency failed in a way that may pass: the message is handed back after a
+    /// pause, while the consumer goes on.
+    fn retry_later(&self, message: &Incoming) -> Outcome {
+        Outcome::retry_later(self.retry_pause, message)
     }
 
-    async fn database_failed(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
+    fn database_failed(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         serving::postgres::log_retried(err, "writing the email ledger");
-        self.retry_later(message).await
+        self.retry_later(message)
     }
 }
 
@@ -80,7 +73,7 @@ impl Handler for OrderPlacedHandler {
                 return publish_sent(publisher, order_id).await;
             }
             Ok(false) => {}
-            Err(err) => return self.database_failed(&message, &err).await,
+            Err(err) => return self.database_failed(&message, &err),
         }
         let mail = match render::confirmation(&order, order_id) {
             Ok(mail) => mail,
@@ -97,14 +90,14 @@ impl Handler for OrderPlacedHandler {
             }
             Err(SendError::Transient(why)) => {
                 tracing::warn!(error = why, order.id = %order_id, "the confirmation could not be sent; the order will be retried");
-                return self.retry_later(&message).await;
+                return self.retry_later(&message);
             }
         }
         let recipient = to.email.to_string();
         if let Err(err) = store::record_sent(&self.pool, order_id, &recipient, &mail.subject).await
         {
             // The mail is out; its redelivery will send it again (at least once).
-            return self.database_failed(&message, &err).await;
+            return self.database_failed(&message, &err);
         }
         tracing::info!(order.id = %order_id, "confirmation sent");
         publish_sent(publisher, order_id).await
@@ -150,7 +143,8 @@ async fn publish_sent(publisher: &Publisher, order_id: Uuid) -> Outcome {
         Ok(()) => Outcome::Ack,
         Err(err) => {
             tracing::warn!(error = %err, order.id = order_id, "publishing email.sent failed; the order will be retried");
-            Outcome::Retry
+            // At once: the link is what failed, and the consumer's reconnection paces it.
+            Outcome::RetryAfter(Duration::ZERO)
         }
     }
 }

@@ -76,8 +76,7 @@ pub fn start(
         Some(outbox) => outbox::routes(outbox.clone()),
         None => Router::new(),
     };
-    let handler =
-        consumer::OrderPlacedHandler::new(pool.clone(), mailer, retry_pause, shutdown.clone());
+    let handler = consumer::OrderPlacedHandler::new(pool.clone(), mailer, retry_pause);
     let mut consumers = Background::default();
     consumers.spawn(messaging::consume(
         broker.clone(),

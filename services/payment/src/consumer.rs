@@ -8,7 +8,6 @@ use std::time::Duration;
 use messaging::{
     Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
 };
-use serving::CancellationToken;
 use sqlx::PgPool;
 use uuid::Uuid;
 use wire::events::{self, OrderPlaced, PaymentFailed, PaymentSucceeded};
@@ -21,23 +20,18 @@ use crate::{
 pub struct OrderPlacedHandler {
     pool: PgPool,
     retry_pause: Duration,
-    shutdown: CancellationToken,
 }
 
 impl OrderPlacedHandler {
-    pub fn new(pool: PgPool, retry_pause: Duration, shutdown: CancellationToken) -> Self {
-        Self {
-            pool,
-            retry_pause,
-            shutdown,
-        }
+    pub fn new(pool: PgPool, retry_pause: Duration) -> Self {
+        Self { pool, retry_pause }
     }
 
-    /// A failed database call: wait a little (the database is likely away) and hand the
-    /// message back.
-    async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
+    /// A failed database call: the message is handed back after a pause (the database
+    /// is likely away), while the consumer goes on.
+    fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         serving::postgres::log_retried(err, "recording the charge");
-        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
+        Outcome::retry_later(self.retry_pause, message)
     }
 }
 
@@ -52,7 +46,7 @@ impl Handler for OrderPlacedHandler {
         };
         let (charge, first) = match store::record(&self.pool, &charge).await {
             Ok(recorded) => recorded,
-            Err(err) => return self.retry_later(&message, &err).await,
+            Err(err) => return self.retry_later(&message, &err),
         };
         tracing::info!(
             order.id = %charge.order_id,
@@ -66,7 +60,8 @@ impl Handler for OrderPlacedHandler {
             Ok(()) => Outcome::Ack,
             Err(err) => {
                 tracing::warn!(error = %err, order.id = %charge.order_id, "publishing the payment outcome failed; the order will be retried");
-                Outcome::Retry
+                // At once: the link is what failed, and the consumer's reconnection paces it.
+                Outcome::RetryAfter(Duration::ZERO)
             }
         }
     }

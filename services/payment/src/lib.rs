@@ -55,7 +55,7 @@ pub fn start(
     retry_pause: Duration,
     shutdown: CancellationToken,
 ) -> (Router, Background) {
-    let handler = consumer::OrderPlacedHandler::new(pool.clone(), retry_pause, shutdown.clone());
+    let handler = consumer::OrderPlacedHandler::new(pool.clone(), retry_pause);
     let mut consumers = Background::default();
     consumers.spawn(messaging::consume(
         broker.clone(),

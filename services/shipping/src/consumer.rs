@@ -9,7 +9,6 @@ use messaging::{
     Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
 };
 use serde::Serialize;
-use serving::CancellationToken;
 use sqlx::PgPool;
 use uuid::Uuid;
 use wire::events::{self, OrderPlaced, PaymentFailed, ShipmentCancelled, ShipmentCreated};
@@ -20,23 +19,18 @@ use crate::store::{self, Shipment, Status};
 pub struct Shipments {
     pool: PgPool,
     retry_pause: Duration,
-    shutdown: CancellationToken,
 }
 
 impl Shipments {
-    pub fn new(pool: PgPool, retry_pause: Duration, shutdown: CancellationToken) -> Self {
-        Self {
-            pool,
-            retry_pause,
-            shutdown,
-        }
+    pub fn new(pool: PgPool, retry_pause: Duration) -> Self {
+        Self { pool, retry_pause }
     }
 
-    /// A failed database call: wait a little (the database is likely away) and hand the
-    /// message back.
-    async fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
+    /// A failed database call: the message is handed back after a pause (the database
+    /// is likely away), while the consumer goes on.
+    fn retry_later(&self, message: &Incoming, err: &sqlx::Error) -> Outcome {
         serving::postgres::log_retried(err, "writing the shipment");
-        messaging::retry_after(self.retry_pause, message, &self.shutdown).await
+        Outcome::retry_later(self.retry_pause, message)
     }
 }
 
@@ -55,7 +49,7 @@ impl Handler for OrderPlacedHandler {
         };
         let (shipment, created) = match store::create(&self.0.pool, order_id).await {
             Ok(written) => written,
-            Err(err) => return self.0.retry_later(&message, &err).await,
+            Err(err) => return self.0.retry_later(&message, &err),
         };
         tracing::info!(
             order.id = %order_id,
@@ -83,7 +77,7 @@ impl Handler for PaymentFailedHandler {
         };
         let changed = match store::cancel(&self.0.pool, order_id).await {
             Ok(changed) => changed,
-            Err(err) => return self.0.retry_later(&message, &err).await,
+            Err(err) => return self.0.retry_later(&message, &err),
         };
         tracing::info!(order.id = %order_id, duplicate = !changed, "payment failed; shipment cancelled");
         let shipment = Shipment {
@@ -109,7 +103,8 @@ async fn publish_or_retry(publisher: &Publisher, shipment: &Shipment) -> Outcome
         Ok(()) => Outcome::Ack,
         Err(err) => {
             tracing::warn!(error = %err, order.id = %shipment.order_id, "publishing the shipment's state failed; the message will be retried");
-            Outcome::Retry
+            // At once: the link is what failed, and the consumer's reconnection paces it.
+            Outcome::RetryAfter(Duration::ZERO)
         }
     }
 }

@@ -58,11 +58,7 @@ pub fn start(
     retry_pause: Duration,
     shutdown: CancellationToken,
 ) -> (Router, Background) {
-    let shipments = Arc::new(consumer::Shipments::new(
-        pool.clone(),
-        retry_pause,
-        shutdown.clone(),
-    ));
+    let shipments = Arc::new(consumer::Shipments::new(pool.clone(), retry_pause));
     let mut consumers = Background::default();
     consumers.spawn(messaging::consume(
         broker.clone(),

@@ -164,6 +164,7 @@ impl Shop {
             cart_url: cart.url(""),
             catalog_url: catalog.url(""),
             shipping_url: shipping.url(""),
+            retry_pause_ms: 5_000,
         };
         rewire(&mut config);
         let shutdown = CancellationToken::new();
