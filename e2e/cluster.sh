@@ -45,10 +45,11 @@ api() {
 
 # A process started by `up` and still the same program (a pid can be reused).
 alive() {
-  local pid
+  local pid exe
   pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "/$1 "
+  # The program itself, not the fork that is about to become it (nor nohup).
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [[ "$exe" == */"$1" ]]
 }
 
 # ---- certificates ----------------------------------------------------------------------
@@ -134,7 +135,15 @@ start() {
   shift
   log "starting $name"
   nohup "$@" </dev/null >"$logs/$name.log" 2>&1 &
-  echo $! >"$run/$name.pid"
+  local pid=$!
+  echo "$pid" >"$run/$name.pid"
+  # Until the fork has become the program, /proc shows this script's command line and
+  # `alive` would take it for dead: wait for the exec (or for a quick death).
+  for _ in $(seq 500); do
+    alive "$name" && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.02
+  done
 }
 
 # wait_for WHAT SECONDS COMMAND...: until the command succeeds; fails early when a
