@@ -7,7 +7,9 @@
 # Prints the stand-in binary's path last, for callers that need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v go >/dev/null || { echo "check-gateway: Go is needed (go build, go test)" >&2; exit 1; }
+# shellcheck source=e2e/lib/need.sh
+source e2e/lib/need.sh
+need go
 schema="$PWD/../shared/krakend/schema-v2.13.json"
 [ -f "$schema" ] || { echo "check-gateway: KrakenD's schema is missing at $schema" >&2; exit 1; }
 stand_in="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/bin/krakend-stand-in"

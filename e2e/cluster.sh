@@ -14,6 +14,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=e2e/lib/need.sh
+source "$root/e2e/lib/need.sh"
 state="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster"
 pki="$state/pki"
 conf="$state/conf"
@@ -219,9 +221,7 @@ up() {
   fi
   local bin
   bin=$(bin_dir)
-  for tool in curl jq openssl; do
-    command -v "$tool" >/dev/null || { log "needs $tool"; exit 1; }
-  done
+  need curl jq openssl
   for port in "$apiserver_port" "$etcd_port" "$etcd_peer_port" "$controller_manager_port" "$scheduler_port"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       log "port $port on 127.0.0.1 is taken; set CLUSTER_*_PORT (see the top of $0)"

@@ -101,37 +101,63 @@ def redis_bench(args, seconds, connections):
     return float(values["rps"]), float(values["p99_latency_ms"])
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def arguments(parser):
+    """The options every benchmark takes; answers the parsed arguments."""
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 32)))
-    args = parser.parse_args()
-    s, c = args.seconds, args.connections
+    return parser.parse_args()
 
-    run(["psql", f"{PG}/microshop", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"])
-    run(["psql", f"{PG}/microshop", "-qc", f"CREATE DATABASE {BENCH_DB}"])
-    env = dict(os.environ, LOG_FORMAT="json", RUST_LOG="warn")
-    catalog = subprocess.Popen([os.path.join(args.bin_dir, "catalog")], env=dict(
-        env, PORT=str(CATALOG_PORT), DATABASE_URL=f"{PG}/{BENCH_DB}"))
-    prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-    cart = subprocess.Popen([os.path.join(args.bin_dir, "cart")], env=dict(
-        env, PORT=str(CART_PORT), REDIS_URL="redis://127.0.0.1:6379", CART_KEY_PREFIX=prefix,
-        CATALOG_URL=f"http://127.0.0.1:{CATALOG_PORT}"))
-    rows = []
-    try:
-        catalog_url, cart_url = f"http://127.0.0.1:{CATALOG_PORT}", f"http://127.0.0.1:{CART_PORT}"
-        wait_ready(f"{catalog_url}/readyz")
-        wait_ready(f"{cart_url}/readyz")
-        idle = {"catalog": rss_kib(catalog.pid)[0], "cart": rss_kib(cart.pid)[0]}
 
-        # A cart of three lines to read back.
+CATALOG_URL, CART_URL = f"http://127.0.0.1:{CATALOG_PORT}", f"http://127.0.0.1:{CART_PORT}"
+
+
+class Services:
+    """catalog on a fresh database and cart under a key prefix of its own, from release
+    binaries, ready; `stop()` ends them and removes the run's keys."""
+
+    def __init__(self, bin_dir):
+        run(["psql", f"{PG}/microshop", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"])
+        run(["psql", f"{PG}/microshop", "-qc", f"CREATE DATABASE {BENCH_DB}"])
+        env = dict(os.environ, LOG_FORMAT="json", RUST_LOG="warn")
+        self.prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        self.catalog = subprocess.Popen([os.path.join(bin_dir, "catalog")], env=dict(
+            env, PORT=str(CATALOG_PORT), DATABASE_URL=f"{PG}/{BENCH_DB}"))
+        self.cart = subprocess.Popen([os.path.join(bin_dir, "cart")], env=dict(
+            env, PORT=str(CART_PORT), REDIS_URL="redis://127.0.0.1:6379",
+            CART_KEY_PREFIX=self.prefix, CATALOG_URL=CATALOG_URL))
+        wait_ready(f"{CATALOG_URL}/readyz")
+        wait_ready(f"{CART_URL}/readyz")
+
+    def fill_cart(self):
+        """A cart of three lines to read back; answers its session id."""
         session = str(uuid.uuid4())
         for product in (PRODUCT, "walnut-cutting-board", "brass-desk-lamp"):
-            req = urllib.request.Request(f"{cart_url}/cart/items", method="POST",
+            req = urllib.request.Request(f"{CART_URL}/cart/items", method="POST",
                                          data=f'{{"product_id":"{product}","quantity":2}}'.encode(),
                                          headers={"Content-Type": "application/json", "X-Session-Id": session})
             urllib.request.urlopen(req).read()
+        return session
+
+    def stop(self, *key_patterns):
+        for p in (self.catalog, self.cart):
+            p.terminate()
+            p.wait(timeout=30)
+        for pattern in (f"{self.prefix}*",) + key_patterns:
+            run(["sh", "-c", f"redis-cli --scan --pattern '{pattern}' | xargs -r -n 1000 redis-cli DEL >/dev/null"])
+
+
+def main():
+    args = arguments(argparse.ArgumentParser())
+    s, c = args.seconds, args.connections
+
+    services = Services(args.bin_dir)
+    catalog, cart = services.catalog, services.cart
+    catalog_url, cart_url = CATALOG_URL, CART_URL
+    rows = []
+    try:
+        idle = {"catalog": rss_kib(catalog.pid)[0], "cart": rss_kib(cart.pid)[0]}
+        session = services.fill_cart()
         run(["redis-cli", "HSET", "bench:ceiling", PRODUCT, "2", "walnut-cutting-board", "2",
              "brass-desk-lamp", "2"])
 
@@ -153,11 +179,7 @@ def main():
             crps, cp99 = ceiling()
             rows.append((name, rps, p99, ceiling_name, crps, cp99, rss, peak))
     finally:
-        for p in (catalog, cart):
-            p.terminate()
-            p.wait(timeout=30)
-        for pattern in (f"{prefix}*", "bench:ceiling*"):
-            run(["sh", "-c", f"redis-cli --scan --pattern '{pattern}' | xargs -r -n 1000 redis-cli DEL >/dev/null"])
+        services.stop("bench:ceiling*")
 
     print(f"\nmicroshop benchmark: {s}s per run, {c} connections, {os.cpu_count()} cores "
           f"(load tool, service and store share them)\n")

@@ -8,15 +8,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import urllib.request
-import uuid
 
-from bench import PG, BENCH_DB, PRODUCT, run, wait_ready, wrk, wrk_with_header
+from bench import (CART_PORT, CART_URL, CATALOG_PORT, CATALOG_URL, PRODUCT, Services, arguments,
+                   run, wait_ready, wrk, wrk_with_header)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CATALOG_PORT, CART_PORT, GATEWAY_PORT = 18101, 18102, 18000
+GATEWAY_PORT = 18000
 
 
 def gateway_settings(tmp, access_log, keys_dir):
@@ -46,52 +44,32 @@ def start_gateway(binary, settings, log):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--stand-in", required=True)
     parser.add_argument("--krakend", help="a real KrakenD binary, measured beside the stand-in")
     parser.add_argument("--access-log", action="store_true",
                         help="keep the gateway's access log on (off by default, as in a cluster)")
-    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
-    parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 32)))
-    args = parser.parse_args()
+    args = arguments(parser)
     s, c = args.seconds, args.connections
 
-    run(["psql", f"{PG}/microshop", "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"])
-    run(["psql", f"{PG}/microshop", "-qc", f"CREATE DATABASE {BENCH_DB}"])
-    env = dict(os.environ, LOG_FORMAT="json", RUST_LOG="warn")
-    prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-    catalog = subprocess.Popen([os.path.join(args.bin_dir, "catalog")], env=dict(
-        env, PORT=str(CATALOG_PORT), DATABASE_URL=f"{PG}/{BENCH_DB}"))
-    cart = subprocess.Popen([os.path.join(args.bin_dir, "cart")], env=dict(
-        env, PORT=str(CART_PORT), REDIS_URL="redis://127.0.0.1:6379", CART_KEY_PREFIX=prefix,
-        CATALOG_URL=f"http://127.0.0.1:{CATALOG_PORT}"))
+    services = Services(args.bin_dir)
     tmp = tempfile.mkdtemp(prefix="gateway-bench-")
     gateways = [("stand-in", args.stand_in)] + ([("KrakenD", args.krakend)] if args.krakend else [])
+    gateway_url = f"http://127.0.0.1:{GATEWAY_PORT}/api/v1"
     rows = []
     try:
-        catalog_url, cart_url = f"http://127.0.0.1:{CATALOG_PORT}", f"http://127.0.0.1:{CART_PORT}"
-        gateway_url = f"http://127.0.0.1:{GATEWAY_PORT}/api/v1"
-        wait_ready(f"{catalog_url}/readyz")
-        wait_ready(f"{cart_url}/readyz")
         keys = os.path.join(tmp, "keys")
         run([args.stand_in, "keys", "-dir", keys, "-kid", "microshop-gateway"])
         settings = gateway_settings(tmp, args.access_log, keys)
-        session = str(uuid.uuid4())
-        for product in (PRODUCT, "walnut-cutting-board", "brass-desk-lamp"):
-            req = urllib.request.Request(f"{cart_url}/cart/items", method="POST",
-                                         data=f'{{"product_id":"{product}","quantity":2}}'.encode(),
-                                         headers={"Content-Type": "application/json", "X-Session-Id": session})
-            urllib.request.urlopen(req).read()
-
+        session = services.fill_cart()
         for name, binary in gateways:
             with open(os.path.join(tmp, f"{name}.log"), "w") as log:
                 gateway = start_gateway(binary, settings, log)
                 try:
                     wait_ready(f"http://127.0.0.1:{GATEWAY_PORT}/__health")
                     for route, direct, through, with_session in [
-                        ("catalog GET /products/{id}", f"{catalog_url}/products/{PRODUCT}",
+                        ("catalog GET /products/{id}", f"{CATALOG_URL}/products/{PRODUCT}",
                          f"{gateway_url}/products/{PRODUCT}", False),
-                        ("cart GET /cart", f"{cart_url}/cart", f"{gateway_url}/cart", True),
+                        ("cart GET /cart", f"{CART_URL}/cart", f"{gateway_url}/cart", True),
                     ]:
                         measure = (lambda url: wrk_with_header(url, session, s, c)) if with_session \
                             else (lambda url: wrk(url, s, c))
@@ -102,10 +80,7 @@ def main():
                     gateway.terminate()
                     gateway.wait(timeout=30)
     finally:
-        for p in (catalog, cart):
-            p.terminate()
-            p.wait(timeout=30)
-        run(["sh", "-c", f"redis-cli --scan --pattern '{prefix}*' | xargs -r -n 1000 redis-cli DEL >/dev/null"])
+        services.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
     log_state = "on" if args.access_log else "off"
@@ -119,5 +94,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(__file__))
     main()

@@ -111,11 +111,13 @@ impl Shop {
         let checkout_config = checkout::Config {
             serve: serve.clone(),
             database_url: String::new(),
-            amqp_url: vhost.url.clone(),
+            consumer: messaging::ConsumerConfig {
+                amqp_url: vhost.url.clone(),
+                retry_pause_ms: checkout_retry_pause.as_millis() as u64,
+            },
             cart_url: cart.url(""),
             catalog_url: catalog.url(""),
             shipping_url: shipping.url(""),
-            retry_pause_ms: checkout_retry_pause.as_millis() as u64,
         };
         let app = checkout::start(checkout_pool, &checkout_config, shutdown.clone())
             .expect("checkout starts");

@@ -15,7 +15,7 @@ mod upstream;
 use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use messaging::{Background, Broker, QueueSpec};
+use messaging::{Background, ConsumerConfig, QueueSpec};
 use serving::{CancellationToken, Readiness, ServeConfig};
 use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
 use tokio::sync::Notify;
@@ -38,19 +38,16 @@ pub struct Config {
     /// PostgreSQL database holding the orders (`orders`).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: String,
-    /// RabbitMQ, for `order.placed` out and the outcome events in.
-    #[arg(long, env = "AMQP_URL")]
-    pub amqp_url: String,
+    /// RabbitMQ, for `order.placed` out and the outcome events in (`AMQP_URL`), and the
+    /// first pause before an outcome event is handed back (`RETRY_PAUSE_MS`).
+    #[command(flatten)]
+    pub consumer: ConsumerConfig,
     #[arg(long, env = "CART_URL", default_value = "http://127.0.0.1:8102")]
     pub cart_url: String,
     #[arg(long, env = "CATALOG_URL", default_value = "http://127.0.0.1:8101")]
     pub catalog_url: String,
     #[arg(long, env = "SHIPPING_URL", default_value = "http://127.0.0.1:8105")]
     pub shipping_url: String,
-    /// The first pause before an outcome event is handed back because the database is
-    /// away; it doubles with each delivery, so the delivery limit spans an outage.
-    #[arg(long, env = "RETRY_PAUSE_MS", default_value_t = 5_000)]
-    pub retry_pause_ms: u64,
 }
 
 /// The running service: its routes, and the relay and consumer working beside them.
@@ -78,12 +75,12 @@ pub async fn build(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
 /// tests call this. Must run inside a Tokio runtime.
 pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyhow::Result<App> {
     let upstream = upstream::Upstream::new(config, UPSTREAM_TIMEOUT)?;
-    let broker = Broker::new(&config.amqp_url, "checkout");
+    let broker = config.consumer.broker("checkout");
     let wake = Arc::new(Notify::new());
     let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
     let handler = Arc::new(events::OrderEvents::new(
         pool.clone(),
-        Duration::from_millis(config.retry_pause_ms),
+        config.consumer.retry_pause(),
     ));
     let mut background = Background::default();
     background.spawn(relay.run(shutdown.clone()));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::{Json, Router, routing::post};
 use messaging::{
-    Broker, ORDER_EVENTS_EXCHANGE, Outgoing, Publisher,
+    Broker, ConsumerConfig, ORDER_EVENTS_EXCHANGE, Outgoing, Publisher,
     lapin::{Connection, message::BasicGetMessage, options::BasicGetOptions},
 };
 use redis::aio::MultiplexedConnection;
@@ -160,11 +160,13 @@ impl Shop {
         let mut config = checkout::Config {
             serve: ServeConfig::for_tests(),
             database_url: String::new(),
-            amqp_url: amqp_url.to_owned(),
+            consumer: ConsumerConfig {
+                amqp_url: amqp_url.to_owned(),
+                retry_pause_ms: 5_000,
+            },
             cart_url: cart.url(""),
             catalog_url: catalog.url(""),
             shipping_url: shipping.url(""),
-            retry_pause_ms: 5_000,
         };
         rewire(&mut config);
         let shutdown = CancellationToken::new();
