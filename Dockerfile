@@ -20,7 +20,7 @@ COPY operator operator
 # The gateway's configuration, embedded into the operator at build time.
 COPY krakend krakend
 # A workspace member (the order-flow test harness): cargo needs every member's sources.
-COPY e2e/order-flow e2e/order-flow
+COPY e2e/tests/order-flow e2e/tests/order-flow
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked --workspace --bins \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the whole shop on this machine: the servers it needs (e2e/stores.sh), then every
+# Starts the whole shop on this machine: the servers it needs (e2e/local/stores.sh), then every
 # service built from this checkout, each on its local port. Waits until all are ready,
 # prints the shop's URL, and stops everything on Ctrl-C. Each part logs to
 # $LOG_DIR/<part>.log (JSON lines carrying trace ids).
@@ -9,7 +9,7 @@
 #
 # The gateway runs krakend/'s configuration (Flexible Configuration, settings/local):
 # with the real KrakenD when KRAKEND_BIN names its binary, else with
-# e2e/stand-in-gateway, a STAND-IN for KrakenD (built here with Go) that reads the same
+# e2e/local/stand-in-gateway, a STAND-IN for KrakenD (built here with Go) that reads the same
 # files and serves what they say. Its signing keys are made once into
 # ~/.cache/microshop/gateway/keys (Ed25519, as the operator makes them in a cluster).
 set -euo pipefail
@@ -31,7 +31,7 @@ LOG_DIR="${LOG_DIR:-$cache/logs}"
 mkdir -p "$LOG_DIR"
 pg="postgres://microshop:microshop@127.0.0.1:5432"
 
-./e2e/stores.sh
+./e2e/local/stores.sh
 for db in catalog users orders payments shipping email; do
   psql "$pg/microshop" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
     || psql "$pg/microshop" -qc "CREATE DATABASE $db"
@@ -46,7 +46,7 @@ fi
 # configuration checked as KrakenD would read it before anything starts.
 repo=$PWD
 stand_in="$cache/bin/krakend-stand-in"
-(cd e2e/stand-in-gateway && go build -o "$stand_in" .)
+(cd e2e/local/stand-in-gateway && go build -o "$stand_in" .)
 gateway_dir="$cache/gateway"
 if [ ! -s "$gateway_dir/keys/private.json" ]; then
   "$stand_in" keys -dir "$gateway_dir/keys" -kid microshop-gateway
@@ -143,7 +143,7 @@ TXT
 if $traces; then
   cat <<TXT
   traces          http://127.0.0.1:16686/api/traces?service=frontend   (Jaeger's query API)
-                  python3 e2e/trace/picture.py <trace_id> trace.svg   draws one (a log line's trace_id)
+                  python3 e2e/tests/trace/picture.py <trace_id> trace.svg   draws one (a log line's trace_id)
 TXT
 fi
 cat <<TXT

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The test command: starts the servers the tests need (e2e/stores.sh), then checks
+# The test command: starts the servers the tests need (e2e/local/stores.sh), then checks
 # formatting and the scripts, lints the gateway's configuration and tests its stand-in
-# (e2e/check-gateway.sh), runs clippy and every test of the workspace against the real
-# servers, then the local stack end to end (e2e/stack-test.sh: a purchase traced into
+# (e2e/tests/check-gateway.sh), runs clippy and every test of the workspace against the real
+# servers, then the local stack end to end (e2e/tests/stack-test.sh: a purchase traced into
 # Jaeger, the API scenarios through the gateway, a headless-Chromium purchase), then the
-# operator's tests against a real control plane (e2e/cluster-test.sh). Jaeger and the
+# operator's tests against a real control plane (e2e/tests/cluster-test.sh). Jaeger and the
 # control plane are built from the Go module proxy into ~/.cache/microshop the first
 # time. The last line says which parts passed, or which one failed.
 set -euo pipefail
@@ -35,17 +35,17 @@ part() {
   current=""
 }
 
-part "stores" ./e2e/stores.sh
+part "stores" ./e2e/local/stores.sh
 part "cargo fmt --check" cargo fmt --all -- --check
-part "shellcheck" ./e2e/shellcheck.sh
+part "shellcheck" ./e2e/tests/shellcheck.sh
 current="gateway configuration"
 echo "== the gateway's configuration (krakend/) and its stand-in"
-KRAKEND_STAND_IN=$(./e2e/check-gateway.sh)
+KRAKEND_STAND_IN=$(./e2e/tests/check-gateway.sh)
 # The operator's tests render its ConfigMap with it and compare it with krakend/'s.
 export KRAKEND_STAND_IN
 passed+=("$current")
 current=""
 part "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 part "cargo test" cargo test --workspace --locked
-part "local stack (trace, API scenarios, browser)" ./e2e/stack-test.sh
-part "cluster (operator and chart on a real API server)" ./e2e/cluster-test.sh
+part "local stack (trace, API scenarios, browser)" ./e2e/tests/stack-test.sh
+part "cluster (operator and chart on a real API server)" ./e2e/tests/cluster-test.sh

@@ -6,11 +6,11 @@
 # tune it; --access-log keeps the gateway's access log on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-./e2e/stores.sh
+./e2e/local/stores.sh
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --locked -p catalog -p cart
 cache="${MICROSHOP_CACHE:-$HOME/.cache/microshop}"
-(cd e2e/stand-in-gateway && go build -o "$cache/bin/krakend-stand-in" .)
+(cd e2e/local/stand-in-gateway && go build -o "$cache/bin/krakend-stand-in" .)
 target_dir="${CARGO_TARGET_DIR:-target}"
 exec python3 e2e/bench/gateway.py --bin-dir "$target_dir/release" \
   --stand-in "$cache/bin/krakend-stand-in" ${KRAKEND_BIN:+--krakend "$KRAKEND_BIN"} "$@"

@@ -4,7 +4,7 @@
 # Not a test: numbers depend on the machine. BENCH_SECONDS and BENCH_CONNECTIONS tune it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-./e2e/stores.sh
+./e2e/local/stores.sh
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --locked -p catalog -p cart
 target_dir="${CARGO_TARGET_DIR:-target}"

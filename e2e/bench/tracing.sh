@@ -12,7 +12,7 @@ orders="${FLOW_ORDERS:-2000}"
 pg="postgres://microshop:microshop@127.0.0.1:5432"
 product=cast-iron-skillet
 
-./e2e/stores.sh
+./e2e/local/stores.sh
 command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk >/dev/null; }
 jaeger=$(./e2e/tools/jaeger.sh)
 cargo build --release --locked -p catalog -p order-flow --bin catalog --bin flow-bench

@@ -198,7 +198,7 @@ fn schema_bounds_replicas_and_storage_sizes() {
 
 #[test]
 fn the_kind_shop_is_a_valid_shop() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/kind/shop.yaml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e/kind/shop.yaml");
     let shop: Value = yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     Validator::new().validate(&schema(), &shop, None).unwrap();
     let defaulted = apply_defaults(&schema(), &shop);

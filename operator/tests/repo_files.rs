@@ -1,5 +1,5 @@
-//! The files of the kind path that cannot run here (no Docker engine): kind-config.yaml,
-//! the CI workflow that runs e2e/kind-e2e.sh, and the images operator/kind/up.sh builds and
+//! The files of the kind path that cannot run here (no Docker engine): e2e/kind/kind-config.yaml,
+//! the CI workflow that runs e2e/kind/e2e.sh, and the images e2e/kind/up.sh builds and
 //! loads, checked against what the scripts rely on and what the operator renders.
 
 use std::{fs, path::PathBuf};
@@ -27,13 +27,13 @@ fn yaml(path: &str) -> Value {
 
 #[test]
 fn kind_config_is_a_cluster_mapping_the_frontends_node_port_to_the_hosts_8080() {
-    let config = yaml("kind-config.yaml");
+    let config = yaml("e2e/kind/kind-config.yaml");
     assert_eq!(config["apiVersion"], "kind.x-k8s.io/v1alpha4");
     assert_eq!(config["kind"], "Cluster");
     // The scripts read the cluster's name from this file (`name: ...`).
     assert_eq!(config["name"], "microshop");
     assert!(
-        read("kind-config.yaml")
+        read("e2e/kind/kind-config.yaml")
             .lines()
             .any(|l| l == "name: microshop"),
         "a top-level `name:` line, as the scripts' sed expects"
@@ -51,7 +51,7 @@ fn kind_config_is_a_cluster_mapping_the_frontends_node_port_to_the_hosts_8080() 
         "the smoke test asks http://127.0.0.1:8080/ for the frontend: {mappings:?}"
     );
     // ...which is the node port the kind Shop pins.
-    let shop = yaml("operator/kind/shop.yaml");
+    let shop = yaml("e2e/kind/shop.yaml");
     assert_eq!(shop["spec"]["exposure"]["type"], "NodePort");
     assert_eq!(shop["spec"]["exposure"]["nodePort"], 30080);
     assert_eq!(
@@ -77,11 +77,11 @@ fn the_e2e_workflow_runs_the_kind_script_and_keeps_its_logs() {
                 steps.iter().any(|s| {
                     s["run"]
                         .as_str()
-                        .is_some_and(|r| r.trim() == "./e2e/kind-e2e.sh")
+                        .is_some_and(|r| r.trim() == "./e2e/kind/e2e.sh")
                 })
             })
         })
-        .expect("a job that runs ./e2e/kind-e2e.sh");
+        .expect("a job that runs ./e2e/kind/e2e.sh");
     assert!(
         job["runs-on"].as_str().unwrap().starts_with("ubuntu-"),
         "{name}: a hosted runner with Docker"
@@ -94,7 +94,7 @@ fn the_e2e_workflow_runs_the_kind_script_and_keeps_its_logs() {
     };
     let run_at = steps
         .iter()
-        .position(|s| s["run"].as_str().map(str::trim) == Some("./e2e/kind-e2e.sh"))
+        .position(|s| s["run"].as_str().map(str::trim) == Some("./e2e/kind/e2e.sh"))
         .unwrap();
     let checkout = uses("actions/checkout@").expect("checkout");
     let go = uses("actions/setup-go@").expect("setup-go: kind is built with go install");
@@ -114,7 +114,7 @@ fn the_e2e_workflow_runs_the_kind_script_and_keeps_its_logs() {
     let path = upload["with"]["path"].as_str().unwrap();
     assert!(logs.ends_with(path), "uploads {path}, logs go to {logs}");
     assert!(
-        read("e2e/kind-e2e.sh").contains("KIND_E2E_LOGS"),
+        read("e2e/kind/e2e.sh").contains("KIND_E2E_LOGS"),
         "the script honours KIND_E2E_LOGS"
     );
 }
@@ -133,7 +133,7 @@ fn bash_array(script: &str, name: &str) -> Vec<String> {
 
 #[test]
 fn kind_up_builds_and_loads_every_image_the_operator_runs() {
-    let up = read("operator/kind/up.sh");
+    let up = read("e2e/kind/up.sh");
     let dockerfile = read("Dockerfile");
     let targets = bash_array(&up, "TARGETS");
     // One image per app the project builds (the gateway is KrakenD's), and the operator.

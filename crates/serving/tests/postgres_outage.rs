@@ -11,7 +11,7 @@ use serving::{
 use sqlx::{PgPool, postgres::PgConnectOptions};
 
 fn admin_url() -> String {
-    std::env::var("DATABASE_URL").expect("DATABASE_URL (e2e/stores.sh's server)")
+    std::env::var("DATABASE_URL").expect("DATABASE_URL (e2e/local/stores.sh's server)")
 }
 
 /// Runs one administrative statement (names cannot be bound as parameters).

@@ -26,7 +26,7 @@ async fn wait_for_a_good_reconcile(process: &OperatorProcess) {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn the_operator_binary_reconciles_as_the_service_account() {
     let token = &operator().token;
     let ns = TestNamespace::create("binary").await;
@@ -52,7 +52,7 @@ async fn the_operator_binary_reconciles_as_the_service_account() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn a_release_watching_one_namespace_works_with_a_role_binding_only() {
     operator();
     let ns = TestNamespace::create("watched").await;

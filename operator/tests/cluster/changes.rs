@@ -16,7 +16,7 @@ use crate::{
 };
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn a_deleted_or_edited_owned_object_is_put_back() {
     operator();
     let ns = TestNamespace::create("drift").await;
@@ -100,7 +100,7 @@ async fn a_deleted_or_edited_owned_object_is_put_back() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn a_spec_change_updates_only_what_changed() {
     operator();
     let ns = TestNamespace::create("change").await;
@@ -157,7 +157,7 @@ async fn a_spec_change_updates_only_what_changed() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn a_store_made_external_is_swept_but_its_secret_is_kept() {
     operator();
     let ns = TestNamespace::create("external").await;
@@ -201,7 +201,7 @@ async fn a_store_made_external_is_swept_but_its_secret_is_kept() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn a_paused_shop_is_left_as_it_is() {
     operator();
     let ns = TestNamespace::create("paused").await;

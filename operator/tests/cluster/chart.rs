@@ -43,7 +43,7 @@ fn release() -> Value {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn the_chart_installs_its_crd_rbac_and_an_available_operator_deployment() {
     let operator = operator();
     let _release = RELEASE_IN_USE.lock().await;
@@ -184,7 +184,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn helm_upgrade_to_a_changed_chart_keeps_shops_working() {
     let operator = operator();
     let _release = RELEASE_IN_USE.lock().await;

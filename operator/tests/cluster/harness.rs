@@ -36,7 +36,7 @@ pub const SERVICE_ACCOUNT: &str = "microshop-operator";
 pub const TESTS: &str = "cluster-tests";
 pub const WAIT: Duration = Duration::from_secs(120);
 
-/// Where `e2e/cluster.sh` keeps its state (`MICROSHOP_CLUSTER`, from `cluster.sh env`).
+/// Where `e2e/local/cluster.sh` keeps its state (`MICROSHOP_CLUSTER`, from `cluster.sh env`).
 pub fn cluster_dir() -> PathBuf {
     std::env::var_os("MICROSHOP_CLUSTER").map_or_else(
         || {
@@ -51,12 +51,12 @@ pub fn chart_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../charts/microshop-operator")
 }
 
-/// Runs helm (from `e2e/cluster.sh env`'s PATH) and returns its stdout.
+/// Runs helm (from `e2e/local/cluster.sh env`'s PATH) and returns its stdout.
 pub fn helm(args: &[&str]) -> Result<String, String> {
     let out = Command::new("helm")
         .args(args)
         .output()
-        .map_err(|e| format!("helm: {e} (run these tests through e2e/cluster-test.sh)"))?;
+        .map_err(|e| format!("helm: {e} (run these tests through e2e/tests/cluster-test.sh)"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -94,7 +94,7 @@ pub fn install_chart(values: &[&str]) {
 pub async fn admin() -> Client {
     Client::try_default()
         .await
-        .expect("a cluster: run these tests through e2e/cluster-test.sh")
+        .expect("a cluster: run these tests through e2e/tests/cluster-test.sh")
 }
 
 /// A token of the chart's ServiceAccount from the TokenRequest API (what

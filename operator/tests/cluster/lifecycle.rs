@@ -114,7 +114,7 @@ fn differences(rendered: &Value, live: &Value, path: &str, out: &mut Vec<String>
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn an_empty_spec_becomes_every_owned_object_and_then_ready() {
     operator();
     let ns = TestNamespace::create("empty-spec").await;
@@ -285,7 +285,7 @@ async fn an_empty_spec_becomes_every_owned_object_and_then_ready() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn deleting_the_shop_lets_the_garbage_collector_remove_everything() {
     operator();
     let ns = TestNamespace::create("deleted").await;

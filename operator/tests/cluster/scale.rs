@@ -10,7 +10,7 @@ use crate::{harness::operator, namespace::TestNamespace};
 const SHOPS: usize = 20;
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn twenty_shops_in_twenty_namespaces_all_become_ready() {
     operator();
     let prefixes: Vec<String> = (0..SHOPS).map(|i| format!("scale-{i}")).collect();

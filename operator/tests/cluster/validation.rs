@@ -101,7 +101,7 @@ fn invalid() -> Vec<(&'static str, Value, &'static str, &'static str)> {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn invalid_shops_are_refused_by_the_api_server() {
     operator();
     let ns = TestNamespace::create("invalid").await;
@@ -138,7 +138,7 @@ async fn invalid_shops_are_refused_by_the_api_server() {
 }
 
 #[tokio::test]
-#[ignore = "needs a cluster: e2e/cluster-test.sh"]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
 async fn the_api_server_defaults_an_empty_spec_as_the_operator_does() {
     operator();
     let ns = TestNamespace::create("defaults").await;

@@ -1,8 +1,8 @@
 //! Numbers, not a test: the operator's release binary against the control plane of
-//! `e2e/cluster.sh`, as the chart's ServiceAccount with leader election on, measured for
+//! `e2e/local/cluster.sh`, as the chart's ServiceAccount with leader election on, measured for
 //! the time from a Shop applied to all its objects present and to Ready, its resident
 //! memory idle and with 20 and 100 Shops, and the API requests it makes per reconcile
-//! (from the API server's audit log of its ServiceAccount). Run by `e2e/cluster-bench.sh`.
+//! (from the API server's audit log of its ServiceAccount). Run by `e2e/bench/cluster.sh`.
 
 #[path = "../cluster/harness.rs"]
 #[expect(
@@ -164,7 +164,7 @@ async fn namespaces(from: usize, to: usize) -> Vec<TestNamespace> {
 }
 
 #[tokio::test]
-#[ignore = "a benchmark: e2e/cluster-bench.sh"]
+#[ignore = "a benchmark: e2e/bench/cluster.sh"]
 async fn operator_benchmark() {
     let installed = Instant::now();
     install_chart(&["--set", "leaderElection.enabled=true"]);

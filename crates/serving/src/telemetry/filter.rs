@@ -4,7 +4,7 @@
 //!
 //! One filter for the whole subscriber, as the plain `EnvFilter` before it, not one per
 //! layer: per-layer filters combined with `or` dropped the outbox relay's spans in the
-//! running services (`e2e/stack-test.sh` found it; a unit test did not reproduce it).
+//! running services (`e2e/tests/stack-test.sh` found it; a unit test did not reproduce it).
 
 use tracing::{Level, Metadata, Subscriber, span};
 use tracing_subscriber::{

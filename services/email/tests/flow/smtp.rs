@@ -1,4 +1,4 @@
-//! With SMTP: a real SMTP server (aiosmtpd, installed by e2e/stores.sh) receives the
+//! With SMTP: a real SMTP server (aiosmtpd, installed by e2e/local/stores.sh) receives the
 //! confirmation into a Maildir.
 
 use std::{
@@ -36,7 +36,7 @@ impl SmtpServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start aiosmtpd (e2e/stores.sh installs it)");
+            .expect("start aiosmtpd (e2e/local/stores.sh installs it)");
         let server = Self {
             child,
             port,

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// KrakenD's schema: KRAKEND_SCHEMA (e2e/check-gateway.sh sets it) or shared/'s copy.
+// KrakenD's schema: KRAKEND_SCHEMA (e2e/tests/check-gateway.sh sets it) or shared/'s copy.
 var schemaFile = func() string {
 	if f := os.Getenv("KRAKEND_SCHEMA"); f != "" {
 		return f

@@ -3,10 +3,10 @@
 # krakend/ rendered with the local settings (with and without an OTLP exporter) and the
 # kubernetes ones (with and without), each validated against KrakenD's own v2.13 JSON
 # Schema (../shared/krakend/schema-v2.13.json) and for the traps the schema misses, by
-# e2e/stand-in-gateway (whose Go tests run first, a broken configuration among them).
+# e2e/local/stand-in-gateway (whose Go tests run first, a broken configuration among them).
 # Prints the stand-in binary's path last, for callers that need it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=e2e/lib/need.sh
 source e2e/lib/need.sh
 need go
@@ -15,7 +15,7 @@ schema="$PWD/../shared/krakend/schema-v2.13.json"
 stand_in="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/bin/krakend-stand-in"
 
 (
-  cd e2e/stand-in-gateway
+  cd e2e/local/stand-in-gateway
   unformatted=$(gofmt -l .)
   [ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; exit 1; }
   go vet ./... >&2

@@ -4,12 +4,12 @@
 # when package-lock.json changed) and Debian's chromium when missing. playwright-core
 # never downloads a browser; Debian's /usr/bin/chromium is the one driven.
 #
-#   e2e/browser/run.sh [BASE_URL] [SCREENSHOT_DIR]
+#   e2e/tests/browser/run.sh [BASE_URL] [SCREENSHOT_DIR]
 #     BASE_URL        the frontend (default http://127.0.0.1:8080)
 #     SCREENSHOT_DIR  default e2e/artifacts/screenshots
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
 base="${1:-http://127.0.0.1:8080}"
 shots="${2:-$repo/e2e/artifacts/screenshots}"
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The operator and its chart against a real API server (operator/tests/cluster): builds
-# the tests, starts the control plane of e2e/cluster.sh, runs them, and always tears the
+# the tests, starts the control plane of e2e/local/cluster.sh, runs them, and always tears the
 # cluster down again. On failure it prints the end of every component's log first.
 #
 #   CLUSTER_TEST_THREADS   tests run at once (default 4)
 #   CLUSTER_TEST_TIMEOUT   seconds the tests may take (default 1200)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 threads="${CLUSTER_TEST_THREADS:-4}"
 limit="${CLUSTER_TEST_TIMEOUT:-1200}"
@@ -27,16 +27,16 @@ finish() {
       tail -n 40 "$log"
     done
   fi
-  ./e2e/cluster.sh down || true
+  ./e2e/local/cluster.sh down || true
   exit "$status"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-echo "== e2e/cluster.sh up"
+echo "== e2e/local/cluster.sh up"
 # The first time on a machine this builds the control plane from the Go module proxy.
-timeout 3600 ./e2e/cluster.sh up
-eval "$(./e2e/cluster.sh env)"
+timeout 3600 ./e2e/local/cluster.sh up
+eval "$(./e2e/local/cluster.sh env)"
 
 echo "== cargo test --test cluster (against $KUBECONFIG)"
 timeout -k 30 "$limit" cargo test --workspace --test cluster --locked -- \

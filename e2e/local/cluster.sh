@@ -3,17 +3,17 @@
 # tier 4): etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, whose
 # fake nodes turn scheduled pods Running and Ready without a kubelet.
 #
-#   e2e/cluster.sh up     start it (the binaries come from e2e/tools/control-plane.sh)
-#   e2e/cluster.sh env    print `export KUBECONFIG=... PATH=...` for a shell: eval "$(e2e/cluster.sh env)"
+#   e2e/local/cluster.sh up     start it (the binaries come from e2e/tools/control-plane.sh)
+#   e2e/local/cluster.sh env    print `export KUBECONFIG=... PATH=...` for a shell: eval "$(e2e/local/cluster.sh env)"
 #                         (PATH gains helm; MICROSHOP_CLUSTER is this state directory)
-#   e2e/cluster.sh down   stop it and remove its state (the logs are kept)
+#   e2e/local/cluster.sh down   stop it and remove its state (the logs are kept)
 #
 # State in ~/.cache/microshop/cluster: kubeconfig (an admin in system:masters), pki/,
 # etcd's data in a temporary directory, logs/<component>.log and logs/audit.log (the
 # requests of the service accounts of microshop-system: the operator's API calls).
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=e2e/lib/need.sh
 source "$root/e2e/lib/need.sh"
 state="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster"
@@ -300,7 +300,7 @@ YAML
     --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
     --leader-elect=false --profiling=false
   start kwok "$bin/kwok" --kubeconfig "$conf/kwok.kubeconfig" \
-    --config "$root/e2e/kwok/stages.yaml" \
+    --config "$root/e2e/local/kwok/stages.yaml" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --node-lease-duration-seconds 40 --cidr "$pod_cidr" --node-ip 10.240.0.1

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Brings a shop up in a kind cluster, the path a user's CI takes (DESIGN.md, tests tier 5):
-# the cluster from ../../kind-config.yaml (which maps the frontend's NodePort 30080 to the
+# the cluster from e2e/kind/kind-config.yaml (which maps the frontend's NodePort 30080 to the
 # host's 8080), every image built from the Dockerfile and loaded into the node, the operator
-# installed with Helm, kind/shop.yaml applied and waited on until Ready. Safe to run again:
+# installed with Helm, e2e/kind/shop.yaml applied and waited on until Ready. Safe to run again:
 # an existing cluster is reused, the images rebuilt, the release upgraded.
 #
 # Leaves the cluster running (`kind delete cluster --name microshop` removes it);
-# e2e/kind-e2e.sh runs this, then a smoke test, collects the logs and deletes the cluster.
+# e2e/kind/e2e.sh runs this, then a smoke test, collects the logs and deletes the cluster.
 # Needs docker, kubectl, helm and Go (kind is built with `go install` when missing: e2e/tools/kind.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 KIND="${KIND:-$(e2e/tools/kind.sh)}"
-CLUSTER="$(sed -n 's/^name: *//p' kind-config.yaml)"
+CLUSTER="$(sed -n 's/^name: *//p' e2e/kind/kind-config.yaml)"
 NAMESPACE="${SHOP_NAMESPACE:-shop}"
-SHOP_FILE="${SHOP_FILE:-operator/kind/shop.yaml}"
+SHOP_FILE="${SHOP_FILE:-e2e/kind/shop.yaml}"
 SHOP_NAME="$(sed -n 's/^  name: *//p' "$SHOP_FILE" | head -n1)"
 # The tag the operator renders by default: its own version, the workspace's.
 VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)"
@@ -29,7 +29,7 @@ for tool in docker kubectl helm; do
 done
 
 if ! "$KIND" get clusters | grep -qx "$CLUSTER"; then
-  "$KIND" create cluster --config kind-config.yaml --wait 5m
+  "$KIND" create cluster --config e2e/kind/kind-config.yaml --wait 5m
 fi
 kubectl config use-context "kind-$CLUSTER" >/dev/null
 

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The local stack's tests (DESIGN.md's third layer): starts the stack once, with Jaeger
 # (e2e/local-stack.sh --traces), then runs, in order:
-#   1. e2e/trace/purchase_trace.py  one purchase through the pages is one trace; its
+#   1. e2e/tests/trace/purchase_trace.py  one purchase through the pages is one trace; its
 #                                   arguments are this script's (e.g. --picture FILE.svg)
-#   2. e2e/scenarios/scenarios.py   HTTP scenarios against the public API
+#   2. e2e/tests/scenarios/scenarios.py   HTTP scenarios against the public API
 #                                   (http://127.0.0.1:8000/api/v1)
-#   3. e2e/browser/run.sh           a purchase in headless Chromium through the pages
+#   3. e2e/tests/browser/run.sh           a purchase in headless Chromium through the pages
 #                                   (http://127.0.0.1:8080; screenshots in
 #                                   e2e/artifacts/screenshots)
 # and stops the stack. On a failure it prints the tail of every part's log.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 LOG_DIR=$(mktemp -d)
 export LOG_DIR
@@ -54,9 +54,9 @@ part() {
   echo "== $name passed in $((SECONDS - start)) s"
 }
 
-part "purchase trace" python3 e2e/trace/purchase_trace.py "$LOG_DIR" "$@"
-part "API scenarios" python3 e2e/scenarios/scenarios.py --api http://127.0.0.1:8000/api/v1 \
+part "purchase trace" python3 e2e/tests/trace/purchase_trace.py "$LOG_DIR" "$@"
+part "API scenarios" python3 e2e/tests/scenarios/scenarios.py --api http://127.0.0.1:8000/api/v1 \
   --signing-jwks "$signing_jwks" \
-  --restart-redis "redis-cli -h 127.0.0.1 -p 6379 shutdown && ./e2e/stores.sh"
-part "browser purchase" ./e2e/browser/run.sh http://127.0.0.1:8080
+  --restart-redis "redis-cli -h 127.0.0.1 -p 6379 shutdown && ./e2e/local/stores.sh"
+part "browser purchase" ./e2e/tests/browser/run.sh http://127.0.0.1:8080
 echo "== all passed in $((SECONDS - began)) s"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs shellcheck (Debian's package, installed when missing) over every shell script of the
-# repository: e2e/, operator/kind/ and .ci/run. `-x` follows what the scripts source.
+# repository: everything under e2e/ and .ci/run. `-x` follows what the scripts source.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 if ! command -v shellcheck >/dev/null; then
   echo "installing shellcheck"
@@ -14,7 +14,7 @@ fi
 scripts=()
 while IFS= read -r -d '' script; do
   scripts+=("$script")
-done < <(find e2e operator/kind -name '*.sh' -not -path '*/artifacts/*' -not -path '*/node_modules/*' -print0 | sort -z)
+done < <(find e2e -name '*.sh' -not -path '*/artifacts/*' -not -path '*/node_modules/*' -print0 | sort -z)
 scripts+=(.ci/run)
 
 shellcheck -x "${scripts[@]}"

@@ -89,12 +89,12 @@ func newStack(t *testing.T, settings map[string]any) *stack {
 func renderReal(t *testing.T, name string, edit func(map[string]any), extra map[string]any) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	entries, err := os.ReadDir(filepath.Join("../../krakend/settings", name))
+	entries, err := os.ReadDir(filepath.Join("../../../krakend/settings", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, entry := range entries {
-		raw, err := os.ReadFile(filepath.Join("../../krakend/settings", name, entry.Name()))
+		raw, err := os.ReadFile(filepath.Join("../../../krakend/settings", name, entry.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func renderReal(t *testing.T, name string, edit func(map[string]any), extra map[
 			t.Fatal(err)
 		}
 	}
-	rendered, err := flexibleConfig{Settings: dir, Templates: "../../krakend/templates"}.render("../../krakend/krakend.tmpl")
+	rendered, err := flexibleConfig{Settings: dir, Templates: "../../../krakend/templates"}.render("../../../krakend/krakend.tmpl")
 	if err != nil {
 		t.Fatal(err)
 	}

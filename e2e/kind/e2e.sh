@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
 # The kind end-to-end test (DESIGN.md, tests tier 5), what .github/workflows/e2e.yaml runs:
-# operator/kind/up.sh brings a shop up in a new kind cluster (images built and loaded, the
-# chart installed, operator/kind/shop.yaml Ready), then a smoke scenario runs against it:
-# the frontend's page on the host's 8080 (kind-config.yaml's port mapping of its NodePort)
+# e2e/kind/up.sh brings a shop up in a new kind cluster (images built and loaded, the
+# chart installed, e2e/kind/shop.yaml Ready), then a smoke scenario runs against it:
+# the frontend's page on the host's 8080 (e2e/kind/kind-config.yaml's port mapping of its NodePort)
 # and through a port-forward, the products through the gateway, the services' traces in
-# the shop's Jaeger; then the local stack's API scenarios (e2e/scenarios) through the
-# gateway and the browser purchase (e2e/browser) through the frontend. Whatever happens,
+# the shop's Jaeger; then the local stack's API scenarios (e2e/tests/scenarios) through the
+# gateway and the browser purchase (e2e/tests/browser) through the frontend. Whatever happens,
 # the logs of every pod, the events and the Shops are collected into $KIND_E2E_LOGS
 # (default e2e/artifacts/kind) and the cluster is deleted (KEEP_CLUSTER=1 keeps it).
 #
 # Needs docker, kubectl, helm, curl, python3, node and Go (kind is built with `go install`
 # when missing; chromium comes from apt).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 KIND="$(e2e/tools/kind.sh)"
 export KIND
-CLUSTER="$(sed -n 's/^name: *//p' kind-config.yaml)"
+CLUSTER="$(sed -n 's/^name: *//p' e2e/kind/kind-config.yaml)"
 NAMESPACE="${SHOP_NAMESPACE:-shop}"
 export SHOP_NAMESPACE="$NAMESPACE"
 SHOP=demo
@@ -63,7 +63,7 @@ trap cleanup EXIT
 if "$KIND" get clusters | grep -qx "$CLUSTER"; then
   "$KIND" delete cluster --name "$CLUSTER"
 fi
-operator/kind/up.sh
+e2e/kind/up.sh
 
 # forward SERVICE LOCAL_PORT REMOTE_PORT: a port-forward for the rest of the run.
 forward() {
@@ -104,9 +104,9 @@ echo "$services" >"$LOGS/jaeger-services.json"
 grep -q '"catalog"' <<<"$services" || { echo "no catalog traces in Jaeger: $services" >&2; exit 1; }
 
 echo "scenarios: the local stack's API scenarios through the cluster's gateway"
-python3 e2e/scenarios/scenarios.py --api http://127.0.0.1:18000/api/v1
+python3 e2e/tests/scenarios/scenarios.py --api http://127.0.0.1:18000/api/v1
 
 echo "scenarios: a headless-Chromium purchase through the cluster's frontend"
-e2e/browser/run.sh http://127.0.0.1:18080 "$LOGS/screenshots"
+e2e/tests/browser/run.sh http://127.0.0.1:18080 "$LOGS/screenshots"
 
 kubectl -n "$NAMESPACE" get shop "$SHOP" -o wide
