@@ -1,6 +1,7 @@
 //! The microshop operator: the `Shop` custom resource, rendering a Shop into the objects
 //! it owns, and the controller that applies them and reports back.
 
+mod apply;
 pub mod caches;
 pub mod controller;
 pub mod crd;
