@@ -16,7 +16,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=e2e/lib/need.sh
 source "$root/e2e/lib/need.sh"
-state="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster"
+# CLUSTER_STATE: another state directory, for a second cluster beside the first (with
+# other CLUSTER_*_PORT values); the binaries stay where they are.
+state="${CLUSTER_STATE:-${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster}"
 pki="$state/pki"
 conf="$state/conf"
 run="$state/run"

@@ -5,12 +5,13 @@
 #
 #   CLUSTER_TEST_THREADS   tests run at once (default 4)
 #   CLUSTER_TEST_TIMEOUT   seconds the tests may take (default 1200)
+#   CLUSTER_STATE, CLUSTER_*_PORT   passed on to e2e/cluster.sh (a second cluster)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 threads="${CLUSTER_TEST_THREADS:-4}"
 limit="${CLUSTER_TEST_TIMEOUT:-1200}"
-logs="${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster/logs"
+logs="${CLUSTER_STATE:-${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster}/logs"
 
 # Compile before the cluster starts, so it is not kept waiting. `--workspace` (only the
 # operator has a `cluster` test) resolves features as `cargo test --workspace` did, so

@@ -1,29 +1,21 @@
 //! The reconciler: render the Shop, server-side apply what it renders, sweep what it no
-//! longer renders, and report status and events. It never panics; failures go to
+//! longer renders, and report status and events. What the shop owns is read from the
+//! controller's caches, not listed again. It never panics; failures go to
 //! [`error_policy`], which requeues with a per-Shop exponential backoff.
 
 use std::{
-    collections::{BTreeSet, HashMap},
-    fmt::Debug,
-    sync::{Arc, Mutex},
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
 use futures::StreamExt;
 use k8s_openapi::{
-    NamespaceResourceScope,
-    api::{
-        apps::v1::{Deployment, StatefulSet},
-        core::v1::{ConfigMap, Secret, Service, ServiceAccount},
-        networking::v1::{Ingress, NetworkPolicy},
-        policy::v1::PodDisruptionBudget,
-    },
-    apimachinery::pkg::apis::meta::v1::Time,
-    jiff::Timestamp,
+    api::core::v1::Secret, apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp,
 };
 use kube::{
     Client, Resource, ResourceExt,
-    api::{Api, DeleteParams, ListParams, Patch, PatchParams},
+    api::{Api, ListParams, Patch, PatchParams},
     runtime::{
         Controller,
         controller::{self, Action},
@@ -32,13 +24,15 @@ use kube::{
         watcher,
     },
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 use crate::{
+    apply::{apply_all, owned_by, sweep},
+    caches::{self, CacheClosed, Caches},
     crd::{Shop, ShopStatus},
     credentials::{Credentials, ExistingSecrets},
     metrics::Metrics,
-    render::{self, FIELD_MANAGER, Object, RenderInputs, shop_label_selector},
+    render::{self, FIELD_MANAGER, RenderInputs, shop_label_selector},
     status::{self, Observed},
 };
 
@@ -67,6 +61,8 @@ pub enum Error {
     #[error("patching the Shop's status: {0}")]
     Status(#[source] kube::Error),
     #[error(transparent)]
+    Cache(#[from] CacheClosed),
+    #[error(transparent)]
     Render(#[from] render::RenderError),
 }
 
@@ -91,6 +87,7 @@ impl Error {
             Error::List { .. } => "list",
             Error::Delete { .. } => "delete",
             Error::Status(_) => "status",
+            Error::Cache(_) => "cache",
             Error::Render(_) => "render",
         }
     }
@@ -134,6 +131,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// Default image tag of the shop's services.
     pub operator_version: String,
+    /// What the running controller's watches have seen; replaced each time it starts.
+    caches: RwLock<Arc<Caches>>,
 }
 
 impl Context {
@@ -148,7 +147,20 @@ impl Context {
             metrics,
             backoff: Backoff::default(),
             operator_version: env!("CARGO_PKG_VERSION").into(),
+            caches: RwLock::new(Arc::new(Caches::holding([]))),
         }
+    }
+
+    /// The caches reconciles read from now on.
+    pub fn use_caches(&self, caches: Caches) {
+        *self.caches.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(caches);
+    }
+
+    pub fn caches(&self) -> Arc<Caches> {
+        self.caches
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -184,6 +196,8 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     let client = &ctx.client;
     let selector = shop_label_selector(&shop.name_any());
 
+    // Read from the API server, not a cache: a Secret made by the last reconcile and not yet
+    // seen by the watch would otherwise get new passwords.
     let existing = existing_secrets(client, &namespace, &selector, shop).await?;
     let credentials = Credentials::keep_or_generate(&shop.name_any(), &existing);
     let inputs = RenderInputs {
@@ -191,6 +205,8 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
         credentials: &credentials,
     };
     let objects = render::render_shop(shop, &inputs)?;
+    let caches = ctx.caches();
+    caches.ready().await?;
 
     if let Err(err) = apply_all(client, &namespace, &objects).await {
         if err.namespace_terminating() {
@@ -207,51 +223,13 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
             &err.to_string(),
         )
         .await;
-        report(ctx, shop, &namespace, &Observed::default(), Some(&err)).await;
+        // What runs keeps running: report the readiness the watches see, beside the failure.
+        let observed = Observed::in_caches(&caches, shop);
+        report(ctx, shop, &namespace, &observed, Some(&err)).await;
         return Err(err);
     }
 
-    let owner = shop.uid().unwrap_or_default();
-    let keep = |kind: &str| -> BTreeSet<String> {
-        objects
-            .iter()
-            .filter(|o| o.kind() == kind)
-            .map(|o| o.name().to_owned())
-            .collect()
-    };
-    let sweep_ctx = Sweep {
-        client,
-        namespace: &namespace,
-        selector: &selector,
-        owner: &owner,
-    };
-    let mut deleted = Vec::new();
-    let deployments = sweep_ctx
-        .run::<Deployment>(&keep("Deployment"), &mut deleted)
-        .await?;
-    let stateful_sets = sweep_ctx
-        .run::<StatefulSet>(&keep("StatefulSet"), &mut deleted)
-        .await?;
-    let services = sweep_ctx
-        .run::<Service>(&keep("Service"), &mut deleted)
-        .await?;
-    sweep_ctx
-        .run::<ConfigMap>(&keep("ConfigMap"), &mut deleted)
-        .await?;
-    sweep_ctx
-        .run::<ServiceAccount>(&keep("ServiceAccount"), &mut deleted)
-        .await?;
-    sweep_ctx
-        .run::<NetworkPolicy>(&keep("NetworkPolicy"), &mut deleted)
-        .await?;
-    sweep_ctx
-        .run::<PodDisruptionBudget>(&keep("PodDisruptionBudget"), &mut deleted)
-        .await?;
-    sweep_ctx
-        .run::<Ingress>(&keep("Ingress"), &mut deleted)
-        .await?;
-    // Secrets are never swept: a store switched to `external` and back must find the
-    // password its retained volume was initialised with. They go with the Shop.
+    let deleted = sweep(client, &caches, shop, &objects).await?;
     if !deleted.is_empty() {
         let note = format!("deleted objects no longer rendered: {}", deleted.join(", "));
         publish(ctx, shop, EventType::Normal, "Pruned", &note).await;
@@ -263,11 +241,7 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
         let note = format!("applied {} objects", objects.len());
         publish(ctx, shop, EventType::Normal, "Applied", &note).await;
     }
-    let observed = Observed {
-        deployments: &deployments,
-        stateful_sets: &stateful_sets,
-        services: &services,
-    };
+    let observed = Observed::in_caches(&caches, shop);
     let status = status::shop_status(shop, &observed, None, now());
     patch_status(client, shop, &namespace, &status).await?;
     Ok(Action::requeue(RESYNC))
@@ -309,127 +283,6 @@ async fn existing_secrets(
         .collect())
 }
 
-fn owned_by<K: Resource>(object: &K, uid: Option<&str>) -> bool {
-    let Some(uid) = uid else { return false };
-    object.owner_references().iter().any(|r| r.uid == uid)
-}
-
-async fn apply_all(client: &Client, namespace: &str, objects: &[Object]) -> Result<(), Error> {
-    for object in objects {
-        match object {
-            Object::Deployment(o) => apply(client, namespace, o).await?,
-            Object::StatefulSet(o) => apply_stateful_set(client, namespace, o).await?,
-            Object::Service(o) => apply(client, namespace, o).await?,
-            Object::ConfigMap(o) => apply(client, namespace, o).await?,
-            Object::Secret(o) => apply(client, namespace, o).await?,
-            Object::ServiceAccount(o) => apply(client, namespace, o).await?,
-            Object::NetworkPolicy(o) => apply(client, namespace, o).await?,
-            Object::PodDisruptionBudget(o) => apply(client, namespace, o).await?,
-            Object::Ingress(o) => apply(client, namespace, o).await?,
-        }
-    }
-    Ok(())
-}
-
-/// Server-side apply under our field manager, forced: a `kubectl edit` of a field we own
-/// is drift to put back, not a conflict to stop on.
-async fn apply<K>(client: &Client, namespace: &str, object: &K) -> Result<(), Error>
-where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + k8s_openapi::Resource
-        + Clone
-        + Debug
-        + Serialize
-        + DeserializeOwned,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    let name = object.name_any();
-    let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch(&name, &params, &Patch::Apply(object))
-        .await
-        .map_err(|source| Error::Apply {
-            kind: <K as k8s_openapi::Resource>::KIND,
-            name,
-            source,
-        })?;
-    Ok(())
-}
-
-/// A StatefulSet's `volumeClaimTemplates` (and a few other fields) are immutable: a store
-/// given `storage` later cannot be patched. The StatefulSet is then deleted with its pods
-/// orphaned and applied anew; the new one adopts the pods and rolls them onto the claims.
-async fn apply_stateful_set(
-    client: &Client,
-    namespace: &str,
-    object: &StatefulSet,
-) -> Result<(), Error> {
-    match apply(client, namespace, object).await {
-        Err(Error::Apply {
-            source: kube::Error::Api(status),
-            name,
-            ..
-        }) if status.code == 422 => {
-            tracing::info!(statefulset = %name, reason = %status.message, "immutable field changed; re-creating");
-            let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
-            api.delete(&name, &DeleteParams::orphan())
-                .await
-                .map_err(|source| Error::Delete {
-                    kind: "StatefulSet",
-                    name,
-                    source,
-                })?;
-            apply(client, namespace, object).await
-        }
-        other => other,
-    }
-}
-
-struct Sweep<'a> {
-    client: &'a Client,
-    namespace: &'a str,
-    selector: &'a str,
-    owner: &'a str,
-}
-
-impl Sweep<'_> {
-    /// Deletes this shop's objects of kind `K` that are not in `keep`; returns those kept.
-    async fn run<K>(
-        &self,
-        keep: &BTreeSet<String>,
-        deleted: &mut Vec<String>,
-    ) -> Result<Vec<K>, Error>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-            + k8s_openapi::Resource
-            + Clone
-            + Debug
-            + Serialize
-            + DeserializeOwned,
-    {
-        let kind = <K as k8s_openapi::Resource>::KIND;
-        let api: Api<K> = Api::namespaced(self.client.clone(), self.namespace);
-        let list = api
-            .list(&ListParams::default().labels(self.selector))
-            .await
-            .map_err(|source| Error::List { kind, source })?;
-        let mut kept = Vec::new();
-        for object in list.items {
-            let name = object.name_any();
-            if keep.contains(&name) || !owned_by(&object, Some(self.owner)) {
-                kept.push(object);
-                continue;
-            }
-            match api.delete(&name, &DeleteParams::background()).await {
-                Ok(_) => deleted.push(format!("{kind}/{name}")),
-                // Someone else deleted it first: the outcome we wanted.
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(source) => return Err(Error::Delete { kind, name, source }),
-            }
-        }
-        Ok(kept)
-    }
-}
-
 /// What a status apply sends: only `status`, so the operator owns no field of the spec.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -463,7 +316,7 @@ async fn report(
     ctx: &Context,
     shop: &Shop,
     namespace: &str,
-    observed: &Observed<'_>,
+    observed: &Observed,
     failure: Option<&Error>,
 ) {
     let why = failure.map(|e| e.to_string());
@@ -505,29 +358,21 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let client = ctx.client.clone();
-    fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
-    {
-        match namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        }
-    }
-    let ns = watch_namespace;
+    let shops: Api<Shop> = match watch_namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
     // Only our own objects: the operator never caches anyone else's Secrets.
     let owned = watcher::Config::default()
         .labels(&format!("{}={FIELD_MANAGER}", render::labels::MANAGED_BY));
-    Controller::new(api::<Shop>(&client, ns), watcher::Config::default())
-        .owns(api::<Deployment>(&client, ns), owned.clone())
-        .owns(api::<StatefulSet>(&client, ns), owned.clone())
-        .owns(api::<Service>(&client, ns), owned.clone())
-        .owns(api::<ConfigMap>(&client, ns), owned.clone())
-        .owns(api::<Secret>(&client, ns), owned.clone())
-        .owns(api::<ServiceAccount>(&client, ns), owned.clone())
-        .owns(api::<NetworkPolicy>(&client, ns), owned.clone())
-        .owns(api::<PodDisruptionBudget>(&client, ns), owned.clone())
-        .owns(api::<Ingress>(&client, ns), owned)
+    let (controller, caches) = caches::watch_owned(
+        Controller::new(shops, watcher::Config::default()),
+        &client,
+        watch_namespace,
+        &owned,
+    );
+    ctx.use_caches(caches);
+    controller
         // A rollout changes many owned objects at once: one reconcile for the burst.
         .with_config(
             controller::Config::default()

@@ -60,11 +60,11 @@ pub mod keys {
     }
 
     pub fn component_secret(shop: &str, store: &str) -> String {
-        format!("{shop}-{store}")
+        crate::render::object_name(shop, store)
     }
 
     pub fn gateway_secret(shop: &str) -> String {
-        format!("{shop}-gateway-jwk")
+        crate::render::object_name(shop, "gateway-jwk")
     }
 }
 

@@ -2,6 +2,8 @@
 //! Deployments and StatefulSets, the frontend's URL from its Service, and conditions whose
 //! `lastTransitionTime` moves only when their status does. Pure, like rendering.
 
+use std::sync::Arc;
+
 use k8s_openapi::{
     api::{
         apps::v1::{Deployment, StatefulSet},
@@ -12,11 +14,12 @@ use k8s_openapi::{
 use kube::ResourceExt;
 
 use crate::{
+    caches::Caches,
     crd::{ComponentStatus, ExposureType, Shop, ShopStatus},
     render::{
         apps::FRONTEND_SERVICE_PORT,
         component::{App, Component, Store},
-        jaeger,
+        jaeger, object_name,
     },
 };
 
@@ -26,10 +29,23 @@ pub const DEGRADED: &str = "Degraded";
 
 /// What the reconciler saw of the shop's workloads.
 #[derive(Default)]
-pub struct Observed<'a> {
-    pub deployments: &'a [Deployment],
-    pub stateful_sets: &'a [StatefulSet],
-    pub services: &'a [Service],
+pub struct Observed {
+    pub deployments: Vec<Arc<Deployment>>,
+    pub stateful_sets: Vec<Arc<StatefulSet>>,
+    pub services: Vec<Arc<Service>>,
+}
+
+impl Observed {
+    /// What the controller's caches hold of `shop`'s workloads.
+    pub fn in_caches(caches: &Caches, shop: &Shop) -> Self {
+        let namespace = shop.namespace().unwrap_or_default();
+        let name = shop.name_any();
+        Self {
+            deployments: caches.of_shop(&namespace, &name),
+            stateful_sets: caches.of_shop(&namespace, &name),
+            services: caches.of_shop(&namespace, &name),
+        }
+    }
 }
 
 /// The status to write: `failure` is the error of this reconcile, if it failed.
@@ -139,14 +155,14 @@ pub fn condition(
     }
 }
 
-fn object_name(shop: &Shop, component: Component) -> String {
-    format!("{}-{}", shop.name_any(), component.name())
+fn component_object(shop: &Shop, component: Component) -> String {
+    object_name(&shop.name_any(), component.name())
 }
 
 fn components(shop: &Shop, observed: &Observed) -> Vec<ComponentStatus> {
     let mut out = Vec::new();
     for app in App::ALL {
-        let name = object_name(shop, Component::App(app));
+        let name = component_object(shop, Component::App(app));
         let ready = deployment_ready(observed, &name);
         out.push(ComponentStatus {
             name: app.name().into(),
@@ -158,7 +174,7 @@ fn components(shop: &Shop, observed: &Observed) -> Vec<ComponentStatus> {
         if store.spec(&shop.spec).external.is_some() {
             continue;
         }
-        let name = object_name(shop, Component::Store(store));
+        let name = component_object(shop, Component::Store(store));
         let ready = observed
             .stateful_sets
             .iter()
@@ -174,7 +190,7 @@ fn components(shop: &Shop, observed: &Observed) -> Vec<ComponentStatus> {
     }
     if shop.spec.telemetry.jaeger.enabled {
         // A shop asked to show its traces is not ready while nothing can show them.
-        let name = format!("{}-{}", shop.name_any(), jaeger::NAME);
+        let name = object_name(&shop.name_any(), jaeger::NAME);
         out.push(ComponentStatus {
             name: jaeger::NAME.into(),
             desired: 1,
@@ -197,7 +213,7 @@ fn deployment_ready(observed: &Observed, name: &str) -> i32 {
 /// Where the frontend answers, as far as the cluster has said so yet.
 fn url(shop: &Shop, observed: &Observed) -> Option<String> {
     let exposure = &shop.spec.exposure;
-    let name = object_name(shop, Component::App(App::Frontend));
+    let name = component_object(shop, Component::App(App::Frontend));
     let service = observed.services.iter().find(|s| s.name_any() == name);
     match exposure.type_ {
         ExposureType::ClusterIP => Some(format!(
@@ -282,12 +298,15 @@ mod tests {
         }
     }
 
-    fn all_ready() -> (Vec<Deployment>, Vec<StatefulSet>) {
+    fn all_ready() -> (Vec<Arc<Deployment>>, Vec<Arc<StatefulSet>>) {
         (
-            App::ALL.iter().map(|a| deployment(a.name(), 1)).collect(),
+            App::ALL
+                .iter()
+                .map(|a| Arc::new(deployment(a.name(), 1)))
+                .collect(),
             Store::ALL
                 .iter()
-                .map(|s| stateful_set(s.name(), 1))
+                .map(|s| Arc::new(stateful_set(s.name(), 1)))
                 .collect(),
         )
     }
@@ -319,9 +338,9 @@ mod tests {
     fn all_components_ready_make_the_shop_ready() {
         let (deployments, stateful_sets) = all_ready();
         let observed = Observed {
-            deployments: &deployments,
-            stateful_sets: &stateful_sets,
-            services: &[],
+            deployments: deployments.clone(),
+            stateful_sets: stateful_sets.clone(),
+            services: Vec::new(),
         };
         let status = shop_status(&shop(ShopSpec::default()), &observed, None, time(10));
         assert_eq!(status.components_ready.as_deref(), Some("13/13"));
@@ -350,19 +369,19 @@ mod tests {
         let shop = shop(spec);
         let (mut deployments, stateful_sets) = all_ready();
         let observed = Observed {
-            deployments: &deployments,
-            stateful_sets: &stateful_sets,
-            services: &[],
+            deployments: deployments.clone(),
+            stateful_sets: stateful_sets.clone(),
+            services: Vec::new(),
         };
         let waiting = shop_status(&shop, &observed, None, time(10));
         assert_eq!(waiting.components_ready.as_deref(), Some("13/14"));
         assert_eq!(get(&waiting, READY).message, "waiting for jaeger (0/1)");
 
-        deployments.push(deployment("jaeger", 1));
+        deployments.push(Arc::new(deployment("jaeger", 1)));
         let observed = Observed {
-            deployments: &deployments,
-            stateful_sets: &stateful_sets,
-            services: &[],
+            deployments: deployments.clone(),
+            stateful_sets: stateful_sets.clone(),
+            services: Vec::new(),
         };
         let ready = shop_status(&shop, &observed, None, time(20));
         assert_eq!(ready.components_ready.as_deref(), Some("14/14"));
@@ -381,9 +400,9 @@ mod tests {
         // Now ready: Ready moves, Degraded (unchanged False) does not.
         let (deployments, stateful_sets) = all_ready();
         let observed = Observed {
-            deployments: &deployments,
-            stateful_sets: &stateful_sets,
-            services: &[],
+            deployments: deployments.clone(),
+            stateful_sets: stateful_sets.clone(),
+            services: Vec::new(),
         };
         let third = shop_status(&shop, &observed, None, time(30));
         assert_eq!(get(&third, READY).last_transition_time, time(30));

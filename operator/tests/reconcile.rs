@@ -8,18 +8,20 @@ use std::{
 
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::{
-    api::apps::v1::Deployment,
+    api::apps::v1::{Deployment, DeploymentStatus, StatefulSetStatus},
     apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference},
 };
 use kube::{
-    Client, Resource,
+    Client, Resource, ResourceExt,
     client::Body,
     runtime::{controller::Action, reflector::ObjectRef},
 };
 use operator::{
+    caches::Caches,
     controller::{self, Backoff, Context, Error},
     crd::{Shop, ShopSpec},
     metrics::Metrics,
+    owned::{ObjectVisitor, OwnedKind},
     render::{Object, RenderInputs, render_shop},
 };
 use serde_json::{Value, json};
@@ -60,8 +62,6 @@ impl Call {
 struct Script {
     /// Answer every apply of an owned object with this status (e.g. 500).
     fail_applies: Option<u16>,
-    /// Objects returned by `list` of Deployments (for the orphan sweep).
-    deployments: Vec<Deployment>,
     /// Answer every apply of an owned object as the API server does in a namespace being
     /// deleted.
     namespace_terminating: bool,
@@ -138,19 +138,9 @@ fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (Status
         return (StatusCode::CREATED, call.body.clone());
     }
     match call.method {
-        Method::GET => {
-            let kind = path.rsplit('/').next().unwrap_or_default();
-            let items = if kind == "deployments" {
-                script
-                    .deployments
-                    .iter()
-                    .map(|d| serde_json::to_value(d).unwrap())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            (StatusCode::OK, list(kind, items))
-        }
+        // The shop's Secrets, the one thing it reads from the API server (none yet); what
+        // else it owns it reads from the controller's caches.
+        Method::GET if path.ends_with("/secrets") => (StatusCode::OK, list("Secret", Vec::new())),
         Method::PATCH
             if call.is_apply()
                 && earlier == 0
@@ -207,20 +197,17 @@ fn rendered(shop: &Shop) -> Vec<Object> {
     render_shop(shop, &inputs).unwrap()
 }
 
+/// The object's URL path, as the API server serves it.
 fn resource_path(object: &Object) -> String {
-    let plural = match object.kind() {
-        "Deployment" => "apis/apps/v1/namespaces/shops/deployments",
-        "StatefulSet" => "apis/apps/v1/namespaces/shops/statefulsets",
-        "Service" => "api/v1/namespaces/shops/services",
-        "ConfigMap" => "api/v1/namespaces/shops/configmaps",
-        "Secret" => "api/v1/namespaces/shops/secrets",
-        "ServiceAccount" => "api/v1/namespaces/shops/serviceaccounts",
-        "NetworkPolicy" => "apis/networking.k8s.io/v1/namespaces/shops/networkpolicies",
-        "PodDisruptionBudget" => "apis/policy/v1/namespaces/shops/poddisruptionbudgets",
-        "Ingress" => "apis/networking.k8s.io/v1/namespaces/shops/ingresses",
-        other => panic!("unexpected kind {other}"),
-    };
-    format!("/{plural}/{}", object.name())
+    struct Path;
+    impl ObjectVisitor<'_> for Path {
+        type Output = String;
+        fn visit<K: OwnedKind>(self, object: &K) -> String {
+            let collection = K::url_path(&(), object.namespace().as_deref());
+            format!("{collection}/{}", object.name_any())
+        }
+    }
+    object.visit(Path)
 }
 
 #[tokio::test]
@@ -383,6 +370,90 @@ async fn an_api_error_is_reported_and_requeued_with_growing_backoff() {
     );
 }
 
+/// The rendered workloads as the caches hold them once they run: every replica ready.
+fn running(shop: &Shop) -> Caches {
+    Caches::holding(rendered(shop).into_iter().map(|object| match object {
+        Object::Deployment(mut d) => {
+            let replicas = d.spec.replicas.unwrap_or(1);
+            d.status = Some(DeploymentStatus {
+                ready_replicas: Some(replicas),
+                ..DeploymentStatus::default()
+            });
+            Object::Deployment(d)
+        }
+        Object::StatefulSet(mut s) => {
+            s.status = Some(StatefulSetStatus {
+                ready_replicas: Some(1),
+                ..StatefulSetStatus::default()
+            });
+            Object::StatefulSet(s)
+        }
+        other => other,
+    }))
+}
+
+#[tokio::test]
+async fn a_failed_apply_reports_the_readiness_the_caches_see_and_names_the_failure() {
+    let shop = Arc::new(shop(ShopSpec::default()));
+    let script = Script {
+        fail_applies: Some(500),
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    let ctx = context(client);
+    ctx.use_caches(running(&shop));
+    controller::reconcile(shop.clone(), ctx).await.unwrap_err();
+
+    let calls = api.calls();
+    let status = &calls
+        .iter()
+        .find(|c| c.path.ends_with("/status"))
+        .unwrap()
+        .body["status"];
+    // The shop still runs: a failed apply changes nothing that was running.
+    assert_eq!(status["componentsReady"], "13/13");
+    for component in status["components"].as_array().unwrap() {
+        assert_eq!(component["ready"], component["desired"], "{component}");
+    }
+    let condition = |type_: &str| {
+        status["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == type_)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(condition("Ready")["status"], "True");
+    let degraded = condition("Degraded");
+    assert_eq!(degraded["status"], "True");
+    assert_eq!(degraded["reason"], "ReconcileFailed");
+    let message = degraded["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("applying Secret demo-") && message.contains("timed out"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_reconcile_lists_only_the_shops_secrets_and_reads_the_rest_from_the_caches() {
+    let shop = shop(ShopSpec::default());
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    let ctx = context(client);
+    ctx.use_caches(running(&shop));
+    controller::reconcile(Arc::new(shop), ctx).await.unwrap();
+    let calls = api.calls();
+    let reads: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.method == Method::GET)
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(reads, ["/api/v1/namespaces/shops/secrets"]);
+    // The status comes from the caches: everything there runs.
+    let status = &calls.last().unwrap().body["status"];
+    assert_eq!(status["componentsReady"], "13/13");
+}
+
 /// Deleting a namespace deletes the Shop's objects before the Shop: the reconciles that
 /// wakes up cannot re-create anything, and are no failure to report (seen against a real
 /// API server).
@@ -429,6 +500,16 @@ fn deployment(name: &str, owner_uid: &str) -> Deployment {
         metadata: ObjectMeta {
             name: Some(name.into()),
             namespace: Some("shops".into()),
+            labels: Some(
+                [
+                    ("app.kubernetes.io/instance".to_owned(), "demo".to_owned()),
+                    (
+                        "app.kubernetes.io/managed-by".to_owned(),
+                        "microshop-operator".to_owned(),
+                    ),
+                ]
+                .into(),
+            ),
             owner_references: Some(vec![OwnerReference {
                 api_version: Shop::api_version(&()).into(),
                 kind: "Shop".into(),
@@ -446,20 +527,20 @@ fn deployment(name: &str, owner_uid: &str) -> Deployment {
 #[tokio::test]
 async fn objects_no_longer_rendered_are_swept_but_only_our_own() {
     let shop = shop(ShopSpec::default());
-    let script = Script {
-        deployments: vec![
+    let (client, api) = FakeApi::start(&shop, Script::default());
+    let ctx = context(client);
+    // What the controller's watch of Deployments has seen.
+    ctx.use_caches(Caches::holding(
+        [
             deployment("demo-catalog", UID),
             // Rendered by an older operator, gone from today's render: ours to delete.
             deployment("demo-recommendations", UID),
             // Same labels, another owner: not ours.
             deployment("demo-legacy", "another-uid"),
-        ],
-        ..Script::default()
-    };
-    let (client, api) = FakeApi::start(&shop, script);
-    controller::reconcile(Arc::new(shop), context(client))
-        .await
-        .unwrap();
+        ]
+        .map(Object::from),
+    ));
+    controller::reconcile(Arc::new(shop), ctx).await.unwrap();
     let calls = api.calls();
     let deleted: Vec<_> = calls
         .iter()

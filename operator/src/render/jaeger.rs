@@ -38,7 +38,7 @@ pub const HEALTH_PATH: &str = "/status";
 pub const UID: i64 = 10001;
 
 pub fn object_name(ctx: &ShopContext) -> String {
-    format!("{}-{NAME}", ctx.name)
+    super::object_name(&ctx.name, NAME)
 }
 
 /// Where the services send their traces.

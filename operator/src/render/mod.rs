@@ -13,17 +13,10 @@ pub mod stores;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::{
-    api::{
-        apps::v1::{Deployment, StatefulSet},
-        core::v1::{ConfigMap, Secret, Service, ServiceAccount},
-        networking::v1::{Ingress, NetworkPolicy},
-        policy::v1::PodDisruptionBudget,
-    },
-    apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference},
-};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::{Resource, ResourceExt};
 
+pub use crate::owned::Object;
 use crate::{crd::Shop, credentials::Credentials};
 use component::{App, Component, Store};
 
@@ -50,54 +43,6 @@ pub struct RenderInputs<'a> {
 pub enum RenderError {
     #[error("the Shop has no {0} yet; it must come from the API server")]
     MissingMetadata(&'static str),
-}
-
-/// One object the shop owns.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Object {
-    Deployment(Deployment),
-    StatefulSet(StatefulSet),
-    Service(Service),
-    ConfigMap(ConfigMap),
-    Secret(Secret),
-    ServiceAccount(ServiceAccount),
-    NetworkPolicy(NetworkPolicy),
-    PodDisruptionBudget(PodDisruptionBudget),
-    Ingress(Ingress),
-}
-
-macro_rules! each_object {
-    ($self:expr, $o:ident => $body:expr) => {
-        match $self {
-            Object::Deployment($o) => $body,
-            Object::StatefulSet($o) => $body,
-            Object::Service($o) => $body,
-            Object::ConfigMap($o) => $body,
-            Object::Secret($o) => $body,
-            Object::ServiceAccount($o) => $body,
-            Object::NetworkPolicy($o) => $body,
-            Object::PodDisruptionBudget($o) => $body,
-            Object::Ingress($o) => $body,
-        }
-    };
-}
-
-impl Object {
-    pub fn kind(&self) -> &'static str {
-        each_object!(self, o => kind_of(o))
-    }
-
-    pub fn meta(&self) -> &ObjectMeta {
-        each_object!(self, o => o.meta())
-    }
-
-    pub fn name(&self) -> &str {
-        self.meta().name.as_deref().unwrap_or_default()
-    }
-}
-
-fn kind_of<K: k8s_openapi::Resource>(_: &K) -> &'static str {
-    K::KIND
 }
 
 /// Everything a Shop should own, in an order that lets pods start cleanly: accounts,
@@ -181,9 +126,9 @@ impl<'a> ShopContext<'a> {
         }
     }
 
-    /// `{shop}-{component}`: several shops can live in one namespace.
+    /// The name of `component`'s objects (see [`object_name`]).
     pub fn object_name(&self, component: Component) -> String {
-        format!("{}-{}", self.name, component.name())
+        object_name(&self.name, component.name())
     }
 
     /// Labels that pick out one component's pods.
@@ -253,6 +198,12 @@ impl<'a> ShopContext<'a> {
     pub fn store_host(&self, store: Store) -> String {
         self.object_name(Component::Store(store))
     }
+}
+
+/// `{shop}-{part}`: the name of every object a shop owns, so several shops can live in one
+/// namespace. `part` is a component's name or what else the object is for.
+pub fn object_name(shop: &str, part: &str) -> String {
+    format!("{shop}-{part}")
 }
 
 /// The label selector (as `key=value,...`) the reconciler lists a shop's objects with.

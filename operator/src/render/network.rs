@@ -37,11 +37,11 @@ pub fn render(ctx: &ShopContext) -> Vec<Object> {
 }
 
 pub fn default_deny_name(ctx: &ShopContext) -> String {
-    format!("{}-default-deny", ctx.name)
+    super::object_name(&ctx.name, "default-deny")
 }
 
 pub fn allow_dns_name(ctx: &ShopContext) -> String {
-    format!("{}-allow-dns", ctx.name)
+    super::object_name(&ctx.name, "allow-dns")
 }
 
 fn shop_wide(ctx: &ShopContext, name: String, spec: NetworkPolicySpec) -> NetworkPolicy {

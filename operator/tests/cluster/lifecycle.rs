@@ -3,24 +3,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::{
-    NamespaceResourceScope,
-    api::{
-        apps::v1::{Deployment, ReplicaSet},
-        core::v1::{Pod, Secret},
-        events::v1::Event,
-    },
+use futures::{FutureExt, future::BoxFuture};
+use k8s_openapi::api::{
+    apps::v1::{Deployment, ReplicaSet},
+    core::v1::{Pod, Secret},
+    events::v1::Event,
 };
 use kube::{
-    Resource, ResourceExt,
+    ResourceExt,
     api::{DeleteParams, ListParams},
 };
 use operator::{
     crd::Shop,
     credentials::{Credentials, ExistingSecrets},
+    owned::{ObjectVisitor, OwnedKind},
     render::{Object, RenderInputs, render_shop},
 };
-use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use crate::{
@@ -47,44 +45,23 @@ async fn rendered(ns: &TestNamespace, shop: &Shop) -> Vec<Object> {
 
 /// The live object of the same kind and name, as JSON.
 async fn live(ns: &TestNamespace, object: &Object) -> Value {
-    async fn get<K>(ns: &TestNamespace, object: &K) -> Value
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-            + Clone
-            + std::fmt::Debug
-            + DeserializeOwned
-            + Serialize,
-    {
-        let found = ns.api::<K>().get(&object.name_any()).await;
-        serde_json::to_value(found.unwrap_or_else(|e| panic!("{}: {e}", object.name_any())))
-            .unwrap()
+    struct Get<'a>(&'a TestNamespace);
+    impl<'o> ObjectVisitor<'o> for Get<'o> {
+        type Output = BoxFuture<'o, Value>;
+        fn visit<K: OwnedKind>(self, object: &'o K) -> Self::Output {
+            async move {
+                let found = self.0.api::<K>().get(&object.name_any()).await;
+                serde_json::to_value(found.unwrap_or_else(|e| panic!("{}: {e}", object.name_any())))
+                    .unwrap()
+            }
+            .boxed()
+        }
     }
-    match object {
-        Object::Deployment(o) => get(ns, o).await,
-        Object::StatefulSet(o) => get(ns, o).await,
-        Object::Service(o) => get(ns, o).await,
-        Object::ConfigMap(o) => get(ns, o).await,
-        Object::Secret(o) => get(ns, o).await,
-        Object::ServiceAccount(o) => get(ns, o).await,
-        Object::NetworkPolicy(o) => get(ns, o).await,
-        Object::PodDisruptionBudget(o) => get(ns, o).await,
-        Object::Ingress(o) => get(ns, o).await,
-    }
+    object.visit(Get(ns)).await
 }
 
 fn rendered_json(object: &Object) -> Value {
-    match object {
-        Object::Deployment(o) => serde_json::to_value(o),
-        Object::StatefulSet(o) => serde_json::to_value(o),
-        Object::Service(o) => serde_json::to_value(o),
-        Object::ConfigMap(o) => serde_json::to_value(o),
-        Object::Secret(o) => serde_json::to_value(o),
-        Object::ServiceAccount(o) => serde_json::to_value(o),
-        Object::NetworkPolicy(o) => serde_json::to_value(o),
-        Object::PodDisruptionBudget(o) => serde_json::to_value(o),
-        Object::Ingress(o) => serde_json::to_value(o),
-    }
-    .unwrap()
+    serde_json::to_value(object).unwrap()
 }
 
 /// Paths where the live object lacks or contradicts a field the operator rendered (the
