@@ -5,7 +5,7 @@
 #
 #   CLUSTER_TEST_THREADS   tests run at once (default 4)
 #   CLUSTER_TEST_TIMEOUT   seconds the tests may take (default 1200)
-#   CLUSTER_STATE, CLUSTER_*_PORT   passed on to e2e/cluster.sh (a second cluster)
+#   CLUSTER_STATE, CLUSTER_*_PORT   passed on to e2e/local/cluster.sh (a second cluster)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
