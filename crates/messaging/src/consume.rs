@@ -16,12 +16,11 @@ use lapin::{
     },
     types::{AMQPValue, FieldTable},
 };
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{Broker, LinkError, Publisher, QueueSpec, SETUP_TIMEOUT, context};
+use crate::{Broker, Incoming, LinkError, Publisher, QueueSpec, SETUP_TIMEOUT, context};
 
 /// How often an idle consumer checks that its connection is still up.
 const LINK_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
@@ -47,24 +46,6 @@ impl Outcome {
     pub fn retry_later(pause: Duration, message: &Incoming) -> Self {
         let doubled = 1u32 << message.delivery_count.clamp(0, 4);
         Outcome::RetryAfter(pause * doubled)
-    }
-}
-
-/// A delivered message, as a handler sees it.
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub message_id: String,
-    pub kind: String,
-    pub routing_key: String,
-    pub redelivered: bool,
-    /// Deliveries of this message before this one (RabbitMQ's `x-delivery-count`).
-    pub delivery_count: i64,
-    pub body: Vec<u8>,
-}
-
-impl Incoming {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
     }
 }
 

@@ -7,6 +7,7 @@
 mod config;
 mod consume;
 mod context;
+mod incoming;
 mod metrics;
 mod publish;
 mod topology;
@@ -24,7 +25,8 @@ use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
 pub use config::ConsumerConfig;
-pub use consume::{Background, Handler, Incoming, Outcome, consume};
+pub use consume::{Background, Handler, Outcome, consume};
+pub use incoming::{Incoming, Unreadable};
 pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{
     DEAD_LETTER_EXCHANGE, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, QUEUES, QueueSpec,

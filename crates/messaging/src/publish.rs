@@ -7,6 +7,7 @@ use lapin::{
     types::FieldTable,
 };
 use tracing::Instrument;
+use wire::events::Event;
 
 use crate::{LinkError, SETUP_TIMEOUT, context, topology::declare_topology};
 
@@ -22,12 +23,14 @@ pub enum PublishError {
     ConfirmsOff,
     #[error("no confirm within {0:?}")]
     Unconfirmed(std::time::Duration),
+    #[error("the event cannot be written as JSON: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// How long a publish may wait for the broker's confirm.
 pub const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// One message to send.
+/// One message to send as it is, where no [`Event`] describes it (a test's poison).
 #[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
     pub exchange: &'a str,
@@ -62,9 +65,24 @@ impl Publisher {
         }
     }
 
-    /// Publishes a persistent JSON message carrying the current trace context, and waits
-    /// for the broker's confirm.
-    pub async fn publish(&self, message: Outgoing<'_>) -> Result<(), PublishError> {
+    /// Publishes `event` to its exchange, with its routing key, message id and name
+    /// (the AMQP `type`), as a persistent JSON message carrying the current trace
+    /// context, and waits for the broker's confirm.
+    pub async fn publish<E: Event>(&self, event: &E) -> Result<(), PublishError> {
+        let body = serde_json::to_vec(event)?;
+        let message_id = event.message_id();
+        self.publish_raw(Outgoing {
+            exchange: E::EXCHANGE,
+            routing_key: E::ROUTING_KEY,
+            message_id: &message_id,
+            kind: E::NAME,
+            body: &body,
+        })
+        .await
+    }
+
+    /// Publishes `message` as given, like [`Publisher::publish`] does an event.
+    pub async fn publish_raw(&self, message: Outgoing<'_>) -> Result<(), PublishError> {
         let span = tracing::info_span!(
             "publish",
             otel.name = format!("{} publish", message.exchange),

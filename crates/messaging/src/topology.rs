@@ -9,10 +9,8 @@ use lapin::{
     types::{AMQPValue, FieldTable},
 };
 
-/// Fanout exchange of `order.placed`: every consumer gets every order.
-pub const ORDERS_EXCHANGE: &str = "orders";
-/// Topic exchange of outcomes (`payment.succeeded`, `shipment.created`, ...).
-pub const ORDER_EVENTS_EXCHANGE: &str = "order-events";
+/// The exchanges events are published to; each event names its own (`wire::events::Event`).
+pub use wire::events::{ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE};
 /// Direct exchange of messages that could not be processed; routing key = source queue.
 pub const DEAD_LETTER_EXCHANGE: &str = "orders.dlx";
 

@@ -15,6 +15,8 @@ use messaging::{
 };
 use test_support::{RabbitVhost, wait_until};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+use wire::events::{Event, PaymentSucceeded};
 
 fn order(id: &str) -> Outgoing<'_> {
     Outgoing {
@@ -36,7 +38,7 @@ async fn publisher(vhost: &RabbitVhost) -> (lapin::Connection, Publisher) {
 async fn an_order_is_confirmed_and_lands_persistent_in_every_order_queue() {
     let vhost = RabbitVhost::create();
     let (connection, publisher) = publisher(&vhost).await;
-    publisher.publish(order("order-1")).await.unwrap();
+    publisher.publish_raw(order("order-1")).await.unwrap();
 
     let channel = connection.create_channel().await.unwrap();
     for queue in [QueueSpec::PAYMENT, QueueSpec::SHIPPING, QueueSpec::EMAIL] {
@@ -61,6 +63,45 @@ async fn an_order_is_confirmed_and_lands_persistent_in_every_order_queue() {
 }
 
 #[tokio::test]
+async fn an_event_goes_out_with_the_name_routing_key_and_message_id_it_declares() {
+    let vhost = RabbitVhost::create();
+    let (connection, publisher) = publisher(&vhost).await;
+    let order_id = Uuid::new_v4();
+    let paid = PaymentSucceeded {
+        order_id,
+        transaction_id: "txn_1".into(),
+    };
+    publisher.publish(&paid).await.unwrap();
+
+    let channel = connection.create_channel().await.unwrap();
+    let queue = QueueSpec::CHECKOUT_EVENTS.name;
+    let message = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+        .expect("the event reached checkout's queue");
+    let properties = &message.delivery.properties;
+    let text = |value: &Option<lapin::types::ShortString>| value.as_ref().unwrap().to_string();
+    assert_eq!(message.delivery.exchange.as_str(), ORDER_EVENTS_EXCHANGE);
+    assert_eq!(message.delivery.routing_key.as_str(), "payment.succeeded");
+    assert_eq!(text(properties.kind()), "payment.succeeded");
+    assert_eq!(
+        text(properties.message_id()),
+        format!("{order_id}:payment.succeeded")
+    );
+    let incoming = Incoming {
+        message_id: text(properties.message_id()),
+        kind: text(properties.kind()),
+        routing_key: message.delivery.routing_key.to_string(),
+        redelivered: false,
+        delivery_count: 0,
+        body: message.delivery.data.clone(),
+    };
+    assert_eq!(incoming.event::<PaymentSucceeded>().unwrap(), paid);
+    assert_eq!(paid.message_id(), incoming.message_id);
+}
+
+#[tokio::test]
 async fn a_message_no_queue_takes_is_not_reported_sent() {
     let vhost = RabbitVhost::create();
     let (_connection, publisher) = publisher(&vhost).await;
@@ -72,7 +113,7 @@ async fn a_message_no_queue_takes_is_not_reported_sent() {
         body: b"{}",
     };
     assert!(matches!(
-        publisher.publish(stray).await,
+        publisher.publish_raw(stray).await,
         Err(PublishError::Unroutable(_))
     ));
 }
@@ -93,7 +134,7 @@ impl Handler for Always {
 async fn run_until_dead_lettered(outcome: Outcome) -> u32 {
     let vhost = RabbitVhost::create();
     let (_connection, publisher) = publisher(&vhost).await;
-    publisher.publish(order("poison")).await.unwrap();
+    publisher.publish_raw(order("poison")).await.unwrap();
     let handler = Arc::new(Always {
         outcome,
         calls: AtomicU32::new(0),
@@ -152,9 +193,9 @@ impl Handler for PausesOne {
 async fn a_paused_retry_holds_up_no_other_message_and_is_handed_back_on_shutdown() {
     let vhost = RabbitVhost::create();
     let (_connection, publisher) = publisher(&vhost).await;
-    publisher.publish(order("slow")).await.unwrap();
+    publisher.publish_raw(order("slow")).await.unwrap();
     for id in ["next-1", "next-2", "next-3"] {
-        publisher.publish(order(id)).await.unwrap();
+        publisher.publish_raw(order(id)).await.unwrap();
     }
     let handler = Arc::new(PausesOne {
         slow: "slow",
@@ -248,7 +289,7 @@ async fn a_consumer_comes_back_by_itself_after_the_broker_drops_its_connection()
     .await;
 
     let (_connection, publisher) = publisher(&vhost).await;
-    publisher.publish(order("before")).await.unwrap();
+    publisher.publish_raw(order("before")).await.unwrap();
     wait_until(
         "the first message is handled",
         Duration::from_secs(10),
@@ -263,7 +304,7 @@ async fn a_consumer_comes_back_by_itself_after_the_broker_drops_its_connection()
     assert!(closed.success());
 
     let (_connection, publisher) = publisher_retrying(&vhost).await;
-    publisher.publish(order("after")).await.unwrap();
+    publisher.publish_raw(order("after")).await.unwrap();
     wait_until(
         "the consumer reconnected and handled the second message",
         Duration::from_secs(30),

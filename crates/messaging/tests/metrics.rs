@@ -48,7 +48,7 @@ async fn consumers_report_what_they_handled_by_outcome_and_how_many_messages_wai
     let publisher = Publisher::open(&connection).await.unwrap();
     for id in ["a", "b", "c", "d", "e", "bad"] {
         publisher
-            .publish(Outgoing {
+            .publish_raw(Outgoing {
                 exchange: ORDERS_EXCHANGE,
                 routing_key: "",
                 message_id: id,

@@ -7,13 +7,14 @@ use std::time::Duration;
 use messaging::{
     Broker, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, Outgoing, Publisher, dead_letter_queue,
 };
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use uuid::Uuid;
 use wire::{
     Address, CardSummary, Money,
-    events::{ORDER_PLACED, OrderLine, OrderPlaced},
+    events::{Event, OrderLine, OrderPlaced},
 };
 
-use crate::{Event, EventTap, RabbitVhost, wait_until};
+use crate::{EventTap, RabbitVhost, Tapped, wait_until};
 
 /// How long a test waits for an outcome.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -47,16 +48,24 @@ impl OrderBus {
 
     /// Publishes `order` as checkout's outbox relay does.
     pub async fn place(&self, order: &OrderPlaced) {
-        let body = serde_json::to_vec(order).unwrap();
-        self.publish_raw(&order.order_id, &body).await;
+        self.publish_event(order).await;
+    }
+
+    /// Publishes `event` as the service that owns it does.
+    pub async fn publish_event(&self, event: &impl Event) {
+        self.publisher
+            .publish(event)
+            .await
+            .expect("event published");
     }
 
     /// Publishes `body` as an `order.placed`, whatever it holds.
     pub async fn publish_raw(&self, message_id: &str, body: &[u8]) {
-        self.publish(ORDERS_EXCHANGE, "", message_id, ORDER_PLACED, body)
+        self.publish(ORDERS_EXCHANGE, "", message_id, OrderPlaced::NAME, body)
             .await;
     }
 
+    /// Publishes bytes as they are, under any name: for what no event type describes.
     pub async fn publish(
         &self,
         exchange: &str,
@@ -66,7 +75,7 @@ impl OrderBus {
         body: &[u8],
     ) {
         self.publisher
-            .publish(Outgoing {
+            .publish_raw(Outgoing {
                 exchange,
                 routing_key,
                 message_id,
@@ -77,7 +86,7 @@ impl OrderBus {
             .expect("message published");
     }
 
-    pub async fn next_event(&self) -> Event {
+    pub async fn next_event(&self) -> Tapped {
         self.events.next(PATIENCE).await
     }
 
@@ -98,7 +107,7 @@ impl OrderBus {
 /// An order of `items` from Ada Lovelace in London, paid with the visa ending in 4242.
 pub fn order_placed(items: Vec<OrderLine>, shipping_cost: Money, total: Money) -> OrderPlaced {
     OrderPlaced {
-        order_id: Uuid::new_v4().to_string(),
+        order_id: Uuid::new_v4(),
         user_id: None,
         email: "ada@example.org".into(),
         address: Address {
@@ -117,6 +126,6 @@ pub fn order_placed(items: Vec<OrderLine>, shipping_cost: Money, total: Money) -
             exp_month: 12,
             exp_year: 2030,
         },
-        placed_at: "2026-01-02T03:04:05Z".into(),
+        placed_at: OffsetDateTime::parse("2026-01-02T03:04:05Z", &Rfc3339).expect("a time"),
     }
 }

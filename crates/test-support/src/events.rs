@@ -1,5 +1,6 @@
 //! What a service published, as a test sees it: a private queue bound to an exchange,
-//! read with a deadline instead of a sleep.
+//! read with a deadline instead of a sleep, each message as it came (to check the wire
+//! format) or as the event it says it is.
 
 use std::time::Duration;
 
@@ -9,15 +10,29 @@ use lapin::{
     types::FieldTable,
 };
 use serde_json::Value;
+use wire::events::Event;
 
 /// One message taken from the tap.
 #[derive(Debug, Clone)]
-pub struct Event {
+pub struct Tapped {
     /// The AMQP `type` property: the event name.
     pub kind: String,
     pub message_id: String,
     pub routing_key: String,
     pub body: Value,
+}
+
+impl Tapped {
+    /// The message as an `E`, failing the test unless it travelled as `E` says it does:
+    /// its name, routing key and message id.
+    pub fn event<E: Event>(&self) -> E {
+        assert_eq!(self.kind, E::NAME, "the event's name: {self:?}");
+        assert_eq!(self.routing_key, E::ROUTING_KEY, "routing key: {self:?}");
+        let event: E = serde_json::from_value(self.body.clone())
+            .unwrap_or_else(|err| panic!("not a {} ({err}): {self:?}", E::NAME));
+        assert_eq!(self.message_id, event.message_id(), "message id: {self:?}");
+        event
+    }
 }
 
 /// An exclusive, server-named queue bound to a topic exchange; gone with the tap.
@@ -77,7 +92,7 @@ impl EventTap {
     }
 
     /// The next message, failing the test if none arrives within `limit`.
-    pub async fn next(&self, limit: Duration) -> Event {
+    pub async fn next(&self, limit: Duration) -> Tapped {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Some(event) = self.try_next().await {
@@ -102,7 +117,7 @@ impl EventTap {
         }
     }
 
-    async fn try_next(&self) -> Option<Event> {
+    async fn try_next(&self) -> Option<Tapped> {
         let message = self
             .channel
             .basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true })
@@ -112,7 +127,7 @@ impl EventTap {
         let text = |value: &Option<lapin::types::ShortString>| {
             value.as_ref().map(|s| s.to_string()).unwrap_or_default()
         };
-        Some(Event {
+        Some(Tapped {
             kind: text(properties.kind()),
             message_id: text(properties.message_id()),
             routing_key: message.delivery.routing_key.to_string(),

@@ -12,7 +12,7 @@ mod schema;
 
 pub use bus::{OrderBus, PATIENCE, order_placed};
 pub use consuming::ConsumingService;
-pub use events::{Event, EventTap};
+pub use events::{EventTap, Tapped};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;
 pub use schema::schema_pool;

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod email;
 pub mod events;
+pub mod order;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

@@ -4,12 +4,10 @@
 use std::time::Duration;
 
 use messaging::{Handler, Incoming, Outcome, Publisher};
-use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 use uuid::Uuid;
 use wire::events::{
-    EMAIL_SENT, EmailSent, PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentFailed, PaymentSucceeded,
-    SHIPMENT_CANCELLED, SHIPMENT_CREATED, ShipmentCancelled, ShipmentCreated,
+    EmailSent, Event, PaymentFailed, PaymentSucceeded, ShipmentCancelled, ShipmentCreated,
 };
 
 use crate::store::{self, Applied, Change};
@@ -36,12 +34,12 @@ impl Handler for OrderEvents {
         };
         match store::apply(&self.pool, order_id, &change).await {
             Ok(Applied::Changed) => {
-                tracing::info!(order.id = %order_id, event = %kind(&message), "order updated");
+                tracing::info!(order.id = %order_id, event = %message.name(), "order updated");
                 Outcome::Ack
             }
             Ok(Applied::Unchanged) => Outcome::Ack,
             Ok(Applied::UnknownOrder) => {
-                tracing::warn!(order.id = %order_id, event = %kind(&message), "event for an unknown order; dead-lettered");
+                tracing::warn!(order.id = %order_id, event = %message.name(), "event for an unknown order; dead-lettered");
                 Outcome::DeadLetter
             }
             Err(err) => {
@@ -55,51 +53,37 @@ impl Handler for OrderEvents {
     }
 }
 
-/// The event name: the AMQP `type`, else the routing key (the topic is the name too).
-fn kind(message: &Incoming) -> &str {
-    if message.kind.is_empty() {
-        &message.routing_key
-    } else {
-        &message.kind
-    }
-}
-
 /// The order and what happens to it, or why the message can never be used.
 fn read(message: &Incoming) -> Result<(Uuid, Change), String> {
-    fn body<T: DeserializeOwned>(message: &Incoming) -> Result<T, String> {
-        message
-            .json()
-            .map_err(|err| format!("unreadable body: {err}"))
+    fn event<E: Event>(message: &Incoming) -> Result<E, String> {
+        message.event().map_err(|err| err.to_string())
     }
-    let (order_id, change) = match kind(message) {
-        PAYMENT_SUCCEEDED => {
-            let event: PaymentSucceeded = body(message)?;
-            let transaction_id = event.transaction_id;
-            (event.order_id, Change::Paid { transaction_id })
+    Ok(match message.name() {
+        PaymentSucceeded::NAME => {
+            let paid: PaymentSucceeded = event(message)?;
+            let transaction_id = paid.transaction_id;
+            (paid.order_id, Change::Paid { transaction_id })
         }
-        PAYMENT_FAILED => {
-            let event: PaymentFailed = body(message)?;
-            let reason = event.reason;
-            (event.order_id, Change::PaymentFailed { reason })
+        PaymentFailed::NAME => {
+            let failed: PaymentFailed = event(message)?;
+            let reason = failed.reason;
+            (failed.order_id, Change::PaymentFailed { reason })
         }
-        SHIPMENT_CREATED => {
-            let event: ShipmentCreated = body(message)?;
-            let tracking_id = event.tracking_id;
-            (event.order_id, Change::ShipmentCreated { tracking_id })
+        ShipmentCreated::NAME => {
+            let created: ShipmentCreated = event(message)?;
+            let tracking_id = created.tracking_id;
+            (created.order_id, Change::ShipmentCreated { tracking_id })
         }
-        SHIPMENT_CANCELLED => {
-            let event: ShipmentCancelled = body(message)?;
-            (event.order_id, Change::ShipmentCancelled)
+        ShipmentCancelled::NAME => {
+            let cancelled: ShipmentCancelled = event(message)?;
+            (cancelled.order_id, Change::ShipmentCancelled)
         }
-        EMAIL_SENT => {
-            let event: EmailSent = body(message)?;
-            (event.order_id, Change::EmailSent)
+        EmailSent::NAME => {
+            let sent: EmailSent = event(message)?;
+            (sent.order_id, Change::EmailSent)
         }
         other => return Err(format!("unknown event {other:?}")),
-    };
-    let order_id =
-        Uuid::parse_str(&order_id).map_err(|_| format!("order id {order_id:?} is not a UUID"))?;
-    Ok((order_id, change))
+    })
 }
 
 #[cfg(test)]
@@ -121,7 +105,7 @@ mod tests {
     fn each_event_becomes_its_change() {
         let id = "0b9e7d2a-58c4-4f13-a1e6-7d3f5c2b8a90";
         let (order, change) = read(&incoming(
-            PAYMENT_SUCCEEDED,
+            PaymentSucceeded::NAME,
             &format!(r#"{{"order_id":"{id}","transaction_id":"tx-1"}}"#),
         ))
         .unwrap();
@@ -132,8 +116,11 @@ mod tests {
                 transaction_id: "tx-1".into()
             }
         );
-        let (_, change) =
-            read(&incoming(EMAIL_SENT, &format!(r#"{{"order_id":"{id}"}}"#))).unwrap();
+        let (_, change) = read(&incoming(
+            EmailSent::NAME,
+            &format!(r#"{{"order_id":"{id}"}}"#),
+        ))
+        .unwrap();
         assert_eq!(change, Change::EmailSent);
     }
 
@@ -141,9 +128,9 @@ mod tests {
     fn unusable_messages_are_refused() {
         let cases = [
             incoming("payment.refunded", r#"{"order_id":"x"}"#),
-            incoming(PAYMENT_FAILED, "not json"),
-            incoming(PAYMENT_FAILED, r#"{"order_id":"x"}"#),
-            incoming(EMAIL_SENT, r#"{"order_id":"not-a-uuid"}"#),
+            incoming(PaymentFailed::NAME, "not json"),
+            incoming(PaymentFailed::NAME, r#"{"order_id":"x"}"#),
+            incoming(EmailSent::NAME, r#"{"order_id":"not-a-uuid"}"#),
         ];
         for message in cases {
             assert!(read(&message).is_err(), "{message:?}");

@@ -6,13 +6,14 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::http::{HeaderMap, HeaderValue};
-use messaging::{Broker, LinkError, ORDERS_EXCHANGE, Outgoing, PublishError, Publisher};
+use messaging::{Broker, LinkError, PublishError, Publisher};
 use serving::CancellationToken;
 use sqlx::{PgPool, types::Json};
 use tokio::sync::Notify;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use uuid::Uuid;
+use wire::events::OrderPlaced;
 
 /// Rows claimed per transaction.
 const BATCH: i64 = 50;
@@ -28,11 +29,12 @@ pub struct OutboxRelay {
     wake: Arc<Notify>,
 }
 
+/// An unsent row. The outbox carries `order.placed` only; its body is read as one row by
+/// row, so a row that cannot be read holds up no other.
 #[derive(sqlx::FromRow)]
 struct Pending {
     id: i64,
     order_id: Uuid,
-    kind: String,
     body: Json<serde_json::Value>,
     traceparent: Option<String>,
     tracestate: Option<String>,
@@ -116,7 +118,7 @@ impl OutboxRelay {
         // and would be a root trace each time. Each row's work joins the order's trace.
         let mut tx = self.pool.begin().await?;
         let pending: Vec<Pending> = sqlx::query_as(
-            "SELECT id, order_id, kind, body, traceparent, tracestate FROM outbox
+            "SELECT id, order_id, body, traceparent, tracestate FROM outbox
              WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(BATCH)
@@ -126,7 +128,14 @@ impl OutboxRelay {
         let mut failure = None;
         for row in &pending {
             let span = relay_span(row);
-            if let Err(err) = publish(publisher, row).instrument(span.clone()).await {
+            let event = match serde_json::from_value::<OrderPlaced>(row.body.0.clone()) {
+                Ok(event) => event,
+                Err(err) => {
+                    span.in_scope(|| tracing::error!(error = %err, "outbox row is not an order.placed; left unsent"));
+                    continue;
+                }
+            };
+            if let Err(err) = publisher.publish(&event).instrument(span.clone()).await {
                 failure = Some(err);
                 break;
             }
@@ -151,20 +160,6 @@ fn relay_span(row: &Pending) -> tracing::Span {
     let span = tracing::info_span!("outbox.relay", order.id = %row.order_id, outbox.id = row.id);
     let _ = span.set_parent(serving::telemetry::extract_context(&trace_headers(row)));
     span
-}
-
-async fn publish(publisher: &Publisher, row: &Pending) -> Result<(), PublishError> {
-    let body = serde_json::to_vec(&row.body.0).unwrap_or_default();
-    let message_id = row.order_id.to_string();
-    publisher
-        .publish(Outgoing {
-            exchange: ORDERS_EXCHANGE,
-            routing_key: "",
-            message_id: &message_id,
-            kind: &row.kind,
-            body: &body,
-        })
-        .await
 }
 
 fn trace_headers(row: &Pending) -> HeaderMap {

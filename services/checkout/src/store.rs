@@ -6,9 +6,13 @@ use sqlx::{FromRow, PgPool, Postgres, Transaction, types::Json};
 use time::OffsetDateTime;
 use tracing::Instrument;
 use uuid::Uuid;
-use wire::{CardSummary, Currency, Money, events::OrderLine};
+use wire::{
+    CardSummary, Currency, Money,
+    events::{Event, OrderLine, OrderPlaced},
+    order::OrderStatus,
+};
 
-use crate::order::{Order, Status};
+use crate::order::Order;
 
 /// The first request that used an `Idempotency-Key`.
 pub struct KeyUse {
@@ -65,7 +69,7 @@ async fn insert_all(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(order.id)
-    .bind(wire::events::ORDER_PLACED)
+    .bind(OrderPlaced::NAME)
     .bind(Json(order.placed_event()))
     .bind(&trace.traceparent)
     .bind(&trace.tracestate)
@@ -285,7 +289,7 @@ fn assemble<'a>(row: OrderRow, lines: impl Iterator<Item = &'a LineRow>) -> sqlx
     let id = row.id;
     let corrupt = |what: &str| sqlx::Error::Decode(format!("orders.{what} of {id}").into());
     let currency = Currency::from_code(row.currency.trim()).ok_or_else(|| corrupt("currency"))?;
-    let status = Status::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+    let status: OrderStatus = row.status.parse().map_err(|_| corrupt("status"))?;
     let money = |amount_minor| Money {
         currency,
         amount_minor,

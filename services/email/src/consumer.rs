@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use lettre::message::Mailbox;
-use messaging::{Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, Publisher};
+use messaging::{Handler, Incoming, Outcome, Publisher};
 use sqlx::PgPool;
 use uuid::Uuid;
-use wire::events::{self, EmailSent, OrderPlaced};
+use wire::events::{EmailSent, OrderPlaced};
 
 use crate::{
     mailer::{Mailer, SendError},
@@ -75,7 +75,7 @@ impl Handler for OrderPlacedHandler {
             Ok(false) => {}
             Err(err) => return self.database_failed(&message, &err),
         }
-        let mail = match render::confirmation(&order, order_id) {
+        let mail = match render::confirmation(&order) {
             Ok(mail) => mail,
             Err(err) => {
                 tracing::error!(error = %err, order.id = %order_id, "the confirmation cannot be rendered; dead-lettering it");
@@ -106,11 +106,8 @@ impl Handler for OrderPlacedHandler {
 
 /// The order and its recipient, or why the message can never become a mail.
 fn confirmation(message: &Incoming) -> Result<Confirmation, String> {
-    let order: OrderPlaced = message
-        .json()
-        .map_err(|err| format!("not an order.placed: {err}"))?;
-    let order_id = Uuid::parse_str(&order.order_id)
-        .map_err(|err| format!("order_id {:?} is not a UUID: {err}", order.order_id))?;
+    let order: OrderPlaced = message.event().map_err(|err| err.to_string())?;
+    let order_id = order.order_id;
     let address = order
         .email
         .trim()
@@ -124,25 +121,10 @@ fn confirmation(message: &Incoming) -> Result<Confirmation, String> {
 }
 
 async fn publish_sent(publisher: &Publisher, order_id: Uuid) -> Outcome {
-    let order_id = order_id.to_string();
-    let body = serde_json::to_vec(&EmailSent {
-        order_id: order_id.clone(),
-    })
-    .expect("events serialise");
-    let message_id = events::outcome_message_id(&order_id, events::EMAIL_SENT);
-    let published = publisher
-        .publish(Outgoing {
-            exchange: ORDER_EVENTS_EXCHANGE,
-            routing_key: events::EMAIL_SENT,
-            message_id: &message_id,
-            kind: events::EMAIL_SENT,
-            body: &body,
-        })
-        .await;
-    match published {
+    match publisher.publish(&EmailSent { order_id }).await {
         Ok(()) => Outcome::Ack,
         Err(err) => {
-            tracing::warn!(error = %err, order.id = order_id, "publishing email.sent failed; the order will be retried");
+            tracing::warn!(error = %err, order.id = %order_id, "publishing email.sent failed; the order will be retried");
             // At once: the link is what failed, and the consumer's reconnection paces it.
             Outcome::RetryAfter(Duration::ZERO)
         }

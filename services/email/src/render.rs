@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use wire::{
     Currency, Money,
@@ -59,7 +60,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 struct View<'a> {
     subject: &'a str,
     order_id: String,
-    placed_at: &'a str,
+    /// RFC 3339, as the event carries it.
+    placed_at: String,
     customer: &'a str,
     lines: Vec<LineView<'a>>,
     subtotal: String,
@@ -79,8 +81,9 @@ struct LineView<'a> {
     line_total: String,
 }
 
-/// The confirmation of `order`, whose id is `order_id`.
-pub fn confirmation(order: &OrderPlaced, order_id: Uuid) -> Result<Rendered, RenderError> {
+/// The confirmation of `order`.
+pub fn confirmation(order: &OrderPlaced) -> Result<Rendered, RenderError> {
+    let order_id = order.order_id;
     let subject = format!("Your microshop order {}", short_id(order_id));
     let mut subtotal: i64 = 0;
     let mut lines = Vec::with_capacity(order.items.len());
@@ -102,7 +105,7 @@ pub fn confirmation(order: &OrderPlaced, order_id: Uuid) -> Result<Rendered, Ren
     let view = View {
         subject: &subject,
         order_id: order_id.to_string(),
-        placed_at: &order.placed_at,
+        placed_at: order.placed_at.format(&Rfc3339).unwrap_or_default(),
         customer: &order.address.name,
         lines,
         subtotal: format_money(Money {
@@ -180,7 +183,7 @@ mod tests {
 
     fn order() -> OrderPlaced {
         OrderPlaced {
-            order_id: "7d3c1c9e-5f0a-4f55-9a0e-2b1d6b0f9a11".into(),
+            order_id: "7d3c1c9e-5f0a-4f55-9a0e-2b1d6b0f9a11".parse().unwrap(),
             user_id: None,
             email: "ada@example.org".into(),
             address: Address {
@@ -212,19 +215,19 @@ mod tests {
                 exp_month: 12,
                 exp_year: 2030,
             },
-            placed_at: "2026-01-02T03:04:05Z".into(),
+            placed_at: time::OffsetDateTime::parse("2026-01-02T03:04:05Z", &Rfc3339).unwrap(),
         }
     }
 
     #[test]
     fn the_confirmation_lists_every_line_and_the_totals() {
         let order = order();
-        let id = Uuid::parse_str(&order.order_id).unwrap();
-        let mail = confirmation(&order, id).unwrap();
+        let mail = confirmation(&order).unwrap();
         assert_eq!(mail.subject, "Your microshop order 7d3c1c9e");
         for part in [&mail.text, &mail.html] {
             for expected in [
                 "7d3c1c9e-5f0a-4f55-9a0e-2b1d6b0f9a11",
+                "Placed 2026-01-02T03:04:05Z",
                 "Soy Wax Candle",
                 "$24.00",
                 "$48.00",
@@ -254,8 +257,7 @@ mod tests {
     fn the_html_part_escapes_what_customers_and_catalog_wrote() {
         let mut order = order();
         order.address.name = "<script>alert(1)</script>".into();
-        let id = Uuid::parse_str(&order.order_id).unwrap();
-        let mail = confirmation(&order, id).unwrap();
+        let mail = confirmation(&order).unwrap();
         assert!(mail.html.contains("Mugs &lt;3 &amp; more"), "{}", mail.html);
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
@@ -265,9 +267,8 @@ mod tests {
     fn a_line_total_that_overflows_is_refused() {
         let mut order = order();
         order.items[0].unit_price = Money::usd(i64::MAX / 2 + 1);
-        let id = Uuid::parse_str(&order.order_id).unwrap();
         assert!(matches!(
-            confirmation(&order, id),
+            confirmation(&order),
             Err(RenderError::Overflow(0))
         ));
     }

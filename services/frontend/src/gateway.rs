@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::json;
 use serving::client::{TracedClient, TracedRequest};
 use uuid::Uuid;
-use wire::{Cart, CategoryList, Product, ProductList, Quote, QuoteRequest};
+use wire::{
+    Cart, CategoryList, Product, ProductList, Quote, QuoteRequest,
+    order::{Order, OrderList},
+};
 
 use crate::{
-    models::{Checkout, Me, Order, OrderList, TokenAnswer},
+    models::{Checkout, Me, TokenAnswer},
     session::Visitor,
 };
 
@@ -218,7 +221,7 @@ impl Gateway {
                 .bearer_auth(token),
         )
         .await?;
-        Ok(list.into_orders())
+        Ok(list.items)
     }
 
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Answer<TokenAnswer> {

@@ -11,13 +11,15 @@ use minijinja::context;
 use serde::Serialize;
 use serving::Problem;
 use uuid::Uuid;
-use wire::Money;
+use wire::{
+    Money,
+    order::{CardBrief, Order, OrderStatus},
+};
 
 use crate::{
     AppState, Visitor,
     error::PageError,
     gateway::GatewayError,
-    models::{CardBrief, Order, PAID, PAYMENT_FAILED, PLACED},
     money,
     views::{self, value},
 };
@@ -37,8 +39,9 @@ pub struct OrderView {
     subtotal: Money,
     shipping_cost: Money,
     total: Money,
-    card: Option<CardBrief>,
-    placed_on: Option<String>,
+    card: CardBrief,
+    /// The day it was placed, `YYYY-MM-DD`.
+    placed_on: String,
     #[serde(flatten)]
     progress: Progress,
 }
@@ -56,7 +59,7 @@ struct LineView {
 /// Where payment and shipping stand: what the status endpoint answers.
 #[derive(Debug, Serialize)]
 pub struct Progress {
-    status: String,
+    status: OrderStatus,
     label: &'static str,
     transaction_id: Option<String>,
     tracking_id: Option<String>,
@@ -67,20 +70,17 @@ pub struct Progress {
 
 impl Progress {
     fn of(order: &Order) -> Self {
-        let label = match order.status.as_str() {
-            PLACED => "Processing payment",
-            PAID => "Paid",
-            PAYMENT_FAILED => "Payment failed",
-            _ => "Processing",
+        let (label, settled) = match order.status {
+            OrderStatus::Placed => ("Processing payment", false),
+            OrderStatus::Paid => ("Paid", order.tracking_id.is_some()),
+            OrderStatus::PaymentFailed => ("Payment failed", true),
         };
-        let settled =
-            order.status == PAYMENT_FAILED || (order.status == PAID && order.tracking_id.is_some());
         Self {
-            status: order.status.clone(),
+            status: order.status,
             label,
             transaction_id: order.transaction_id.clone(),
             tracking_id: order.tracking_id.clone(),
-            failure_reason: order.failure_reason.clone(),
+            failure_reason: order.payment_failure_reason.clone(),
             settled,
         }
     }
@@ -109,12 +109,7 @@ impl From<Order> for OrderView {
             shipping_cost: order.shipping_cost,
             total: order.total,
             card: order.card,
-            // RFC 3339: the date is its first ten characters.
-            placed_on: order
-                .created_at
-                .as_deref()
-                .and_then(|t| t.get(..10))
-                .map(str::to_owned),
+            placed_on: order.created_at.date().to_string(),
             progress,
         }
     }

@@ -10,7 +10,7 @@ use axum::{
 };
 use support::{
     Browser, dead_gateway_url, frontend, send,
-    stand_in::{BAD_CARD, EXPIRED_TOKEN, ORDER_ID, StandInGateway, TOKEN},
+    stand_in::{BAD_CARD, EXPIRED_TOKEN, ORDER_ID, SHIPPED_ORDER_ID, StandInGateway, TOKEN},
 };
 
 // ---- without a gateway -------------------------------------------------------------
@@ -444,6 +444,21 @@ async fn a_shipping_quote_is_shown_with_the_form_kept() {
         quote.body["items"][0],
         serde_json::json!({"product_id": "cast-iron-skillet", "quantity": 2})
     );
+}
+
+#[tokio::test]
+async fn an_order_in_a_status_the_shop_does_not_know_is_refused_not_shown_as_another() {
+    let gateway = StandInGateway::start().await;
+    let browser = Browser::new(frontend(&gateway.url()));
+    let page = browser.get(&format!("/orders/{SHIPPED_ORDER_ID}")).await;
+    assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.body.contains("The shop is taking a short break"));
+    assert!(!page.body.contains("Processing"), "no status is guessed");
+    let status = browser
+        .get(&format!("/orders/{SHIPPED_ORDER_ID}/status"))
+        .await;
+    assert_eq!(status.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(status.content_type(), "application/problem+json");
 }
 
 #[tokio::test]

@@ -5,12 +5,9 @@
 
 use std::time::Duration;
 
-use messaging::{
-    Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
-};
+use messaging::{Handler, Incoming, Outcome, PublishError, Publisher};
 use sqlx::PgPool;
-use uuid::Uuid;
-use wire::events::{self, OrderPlaced, PaymentFailed, PaymentSucceeded};
+use wire::events::{OrderPlaced, PaymentFailed, PaymentSucceeded};
 
 use crate::{
     charge::{self, Decision},
@@ -69,11 +66,8 @@ impl Handler for OrderPlacedHandler {
 
 /// The charge an order asks for, or why the message can never be charged.
 fn charge_for(message: &Incoming) -> Result<Charge, String> {
-    let order: OrderPlaced = message
-        .json()
-        .map_err(|err| format!("not an order.placed: {err}"))?;
-    let order_id = Uuid::parse_str(&order.order_id)
-        .map_err(|err| format!("order_id {:?} is not a UUID: {err}", order.order_id))?;
+    let order: OrderPlaced = message.event().map_err(|err| err.to_string())?;
+    let order_id = order.order_id;
     if !charge::is_last4(&order.card.last4) {
         return Err("card.last4 is not four digits".into());
     }
@@ -97,32 +91,21 @@ fn charge_for(message: &Incoming) -> Result<Charge, String> {
 
 /// Publishes the recorded outcome to `order-events`, routed by its event name.
 async fn publish_outcome(publisher: &Publisher, charge: &Charge) -> Result<(), PublishError> {
-    let order_id = charge.order_id.to_string();
-    let (event, body) = match &charge.reason {
-        None => (
-            events::PAYMENT_SUCCEEDED,
-            serde_json::to_vec(&PaymentSucceeded {
-                order_id: order_id.clone(),
+    let order_id = charge.order_id;
+    match &charge.reason {
+        None => {
+            let paid = PaymentSucceeded {
+                order_id,
                 transaction_id: charge.transaction_id.clone(),
-            }),
-        ),
-        Some(reason) => (
-            events::PAYMENT_FAILED,
-            serde_json::to_vec(&PaymentFailed {
-                order_id: order_id.clone(),
+            };
+            publisher.publish(&paid).await
+        }
+        Some(reason) => {
+            let failed = PaymentFailed {
+                order_id,
                 reason: reason.clone(),
-            }),
-        ),
-    };
-    let body = body.expect("events serialise");
-    let message_id = events::outcome_message_id(&order_id, event);
-    publisher
-        .publish(Outgoing {
-            exchange: ORDER_EVENTS_EXCHANGE,
-            routing_key: event,
-            message_id: &message_id,
-            kind: event,
-            body: &body,
-        })
-        .await
+            };
+            publisher.publish(&failed).await
+        }
+    }
 }

@@ -5,13 +5,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use messaging::{
-    Handler, Incoming, ORDER_EVENTS_EXCHANGE, Outcome, Outgoing, PublishError, Publisher,
-};
-use serde::Serialize;
+use messaging::{Handler, Incoming, Outcome, PublishError, Publisher};
 use sqlx::PgPool;
-use uuid::Uuid;
-use wire::events::{self, OrderPlaced, PaymentFailed, ShipmentCancelled, ShipmentCreated};
+use wire::events::{OrderPlaced, PaymentFailed, ShipmentCancelled, ShipmentCreated};
 
 use crate::store::{self, Shipment, Status};
 
@@ -39,13 +35,9 @@ pub struct OrderPlacedHandler(pub Arc<Shipments>);
 
 impl Handler for OrderPlacedHandler {
     async fn handle(&self, message: Incoming, publisher: &Publisher) -> Outcome {
-        let order_id = match message.json::<OrderPlaced>() {
-            Ok(order) => order_id(&order.order_id),
-            Err(err) => Err(format!("not an order.placed: {err}")),
-        };
-        let order_id = match order_id {
-            Ok(id) => id,
-            Err(why) => return dead_letter(&why),
+        let order_id = match message.event::<OrderPlaced>() {
+            Ok(order) => order.order_id,
+            Err(why) => return dead_letter(&why.to_string()),
         };
         let (shipment, created) = match store::create(&self.0.pool, order_id).await {
             Ok(written) => written,
@@ -67,13 +59,9 @@ pub struct PaymentFailedHandler(pub Arc<Shipments>);
 
 impl Handler for PaymentFailedHandler {
     async fn handle(&self, message: Incoming, publisher: &Publisher) -> Outcome {
-        let order_id = match message.json::<PaymentFailed>() {
-            Ok(failed) => order_id(&failed.order_id),
-            Err(err) => Err(format!("not a payment.failed: {err}")),
-        };
-        let order_id = match order_id {
-            Ok(id) => id,
-            Err(why) => return dead_letter(&why),
+        let order_id = match message.event::<PaymentFailed>() {
+            Ok(failed) => failed.order_id,
+            Err(why) => return dead_letter(&why.to_string()),
         };
         let changed = match store::cancel(&self.0.pool, order_id).await {
             Ok(changed) => changed,
@@ -87,10 +75,6 @@ impl Handler for PaymentFailedHandler {
         };
         publish_or_retry(publisher, &shipment).await
     }
-}
-
-fn order_id(raw: &str) -> Result<Uuid, String> {
-    Uuid::parse_str(raw).map_err(|err| format!("order_id {raw:?} is not a UUID: {err}"))
 }
 
 fn dead_letter(why: &str) -> Outcome {
@@ -111,39 +95,15 @@ async fn publish_or_retry(publisher: &Publisher, shipment: &Shipment) -> Outcome
 
 /// `shipment.created` or `shipment.cancelled`, whichever the ledger says.
 async fn publish_state(publisher: &Publisher, shipment: &Shipment) -> Result<(), PublishError> {
-    let order_id = shipment.order_id.to_string();
+    let order_id = shipment.order_id;
     match shipment.status {
         Status::Created => {
-            let event = ShipmentCreated {
-                order_id: order_id.clone(),
+            let created = ShipmentCreated {
+                order_id,
                 tracking_id: shipment.tracking_id.clone(),
             };
-            publish(publisher, &order_id, events::SHIPMENT_CREATED, &event).await
+            publisher.publish(&created).await
         }
-        Status::Cancelled => {
-            let event = ShipmentCancelled {
-                order_id: order_id.clone(),
-            };
-            publish(publisher, &order_id, events::SHIPMENT_CANCELLED, &event).await
-        }
+        Status::Cancelled => publisher.publish(&ShipmentCancelled { order_id }).await,
     }
-}
-
-async fn publish(
-    publisher: &Publisher,
-    order_id: &str,
-    event: &str,
-    body: &impl Serialize,
-) -> Result<(), PublishError> {
-    let body = serde_json::to_vec(body).expect("events serialise");
-    let message_id = events::outcome_message_id(order_id, event);
-    publisher
-        .publish(Outgoing {
-            exchange: ORDER_EVENTS_EXCHANGE,
-            routing_key: event,
-            message_id: &message_id,
-            kind: event,
-            body: &body,
-        })
-        .await
 }

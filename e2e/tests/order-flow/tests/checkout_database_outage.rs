@@ -8,14 +8,11 @@
 use std::time::Duration;
 
 use lapin::types::FieldTable;
-use messaging::{
-    Broker, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, Outgoing, Publisher, QueueSpec,
-    dead_letter_queue,
-};
+use messaging::{Broker, ORDERS_EXCHANGE, Publisher, QueueSpec, dead_letter_queue};
 use order_flow::{APPROVED, Shop};
 use sqlx::PgPool;
 use test_support::OutageProxy;
-use wire::events::{self, PaymentSucceeded};
+use wire::events::PaymentSucceeded;
 
 const OUTAGE: Duration = Duration::from_secs(30);
 /// Deliveries at 0, 3, 9, 21 and 45 s: the fifth comes after the outage.
@@ -65,22 +62,12 @@ async fn outcomes_that_arrive_while_checkouts_database_is_away_are_applied_when_
     // payment's outcome for each order, as payment publishes it, arrives now.
     let publisher = Publisher::open(&connection).await.unwrap();
     for id in &orders {
-        let body = serde_json::to_vec(&PaymentSucceeded {
-            order_id: id.clone(),
-            transaction_id: payment::transaction_id(id.parse().unwrap()),
-        })
-        .unwrap();
-        let message_id = events::outcome_message_id(id, events::PAYMENT_SUCCEEDED);
-        publisher
-            .publish(Outgoing {
-                exchange: ORDER_EVENTS_EXCHANGE,
-                routing_key: events::PAYMENT_SUCCEEDED,
-                message_id: &message_id,
-                kind: events::PAYMENT_SUCCEEDED,
-                body: &body,
-            })
-            .await
-            .unwrap();
+        let order_id = id.parse().unwrap();
+        let paid = PaymentSucceeded {
+            order_id,
+            transaction_id: payment::transaction_id(order_id),
+        };
+        publisher.publish(&paid).await.unwrap();
     }
     tokio::time::sleep(OUTAGE).await;
     proxy.restore().await;

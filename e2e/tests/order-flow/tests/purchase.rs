@@ -6,6 +6,7 @@ use messaging::{Broker, ORDERS_EXCHANGE, Outgoing, Publisher, QueueSpec, dead_le
 use order_flow::{APPROVED, DECLINED, INSUFFICIENT_FUNDS, Shop, fulfilled};
 use sqlx::PgPool;
 use test_support::wait_until;
+use wire::events::OrderPlaced;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
@@ -79,22 +80,13 @@ async fn the_same_order_delivered_twice_charges_ships_and_mails_once(database: P
             .fetch_one(&shop.orders)
             .await
             .unwrap();
-    let body = serde_json::to_vec(&body).unwrap();
+    let placed: OrderPlaced = serde_json::from_value(body).unwrap();
     let connection = Broker::new(&shop.vhost.url, "test")
         .connect()
         .await
         .unwrap();
     let publisher = Publisher::open(&connection).await.unwrap();
-    publisher
-        .publish(Outgoing {
-            exchange: ORDERS_EXCHANGE,
-            routing_key: "",
-            message_id: &id,
-            kind: "order.placed",
-            body: &body,
-        })
-        .await
-        .unwrap();
+    publisher.publish(&placed).await.unwrap();
 
     // Each consumer answers a duplicate by publishing its outcome again; once all three
     // queues are drained the duplicate has been handled everywhere.
@@ -141,7 +133,7 @@ async fn a_message_no_one_can_read_ends_in_every_dead_letter_queue_and_does_noth
         .unwrap();
     let publisher = Publisher::open(&connection).await.unwrap();
     publisher
-        .publish(Outgoing {
+        .publish_raw(Outgoing {
             exchange: ORDERS_EXCHANGE,
             routing_key: "",
             message_id: "poison",

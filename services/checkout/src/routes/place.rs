@@ -10,12 +10,12 @@ use axum::{
 };
 use serving::{JsonBody, Problem, owner::Owner};
 use uuid::Uuid;
-use wire::{Money, QuoteRequest, events::OrderLine};
+use wire::{Money, QuoteRequest, events::OrderLine, order::OrderStatus};
 
 use super::AppState;
 use crate::{
     card::{self, Card},
-    order::{self, Order, Status},
+    order::{self, Order},
     request::{CheckoutRequest, fingerprint},
     store::{self, IdempotencyKey, InsertError, TraceContext},
 };
@@ -68,7 +68,7 @@ pub async fn place(
         user_id: owner.user_id(),
         email: request.email.as_str().to_owned(),
         address,
-        status: Status::Placed,
+        status: OrderStatus::Placed,
         lines,
         shipping_cost,
         total,

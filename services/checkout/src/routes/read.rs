@@ -6,9 +6,9 @@ use axum::{
     http::StatusCode,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 use serving::{Problem, QueryParams};
 use uuid::Uuid;
+use wire::order::{Order, OrderList};
 
 use super::AppState;
 use serving::owner::MaybeUser;
@@ -22,7 +22,7 @@ pub async fn show(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Order>, Problem> {
     let not_found = || Problem::not_found("order", &id).with_field("id");
     let order_id = Uuid::parse_str(&id).map_err(|_| not_found())?;
     let order = store::find(&state.pool, order_id)
@@ -33,7 +33,7 @@ pub async fn show(
     {
         return Err(not_found());
     }
-    Ok(Json(json!(order.view())))
+    Ok(Json(order.view()))
 }
 
 const DEFAULT_LIMIT: u16 = 50;
@@ -66,7 +66,7 @@ pub async fn list(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OrderList>, Problem> {
     if caller != Some(query.user) {
         return Err(
             Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not your orders")
@@ -76,6 +76,6 @@ pub async fn list(
     }
     let limit = query.limit.map_or(DEFAULT_LIMIT, |l| l.0);
     let orders = store::list_for_user(&state.pool, query.user, i64::from(limit)).await?;
-    let items: Vec<_> = orders.iter().map(|order| json!(order.view())).collect();
-    Ok(Json(json!({ "items": items })))
+    let items = orders.iter().map(|order| order.view()).collect();
+    Ok(Json(OrderList { items }))
 }

@@ -89,6 +89,6 @@ pub fn order() -> OrderPlaced {
 pub fn subject_of(order: &OrderPlaced) -> String {
     format!(
         "Your microshop order {}",
-        &order.order_id.replace('-', "")[..8]
+        &order.order_id.simple().to_string()[..8]
     )
 }

@@ -23,6 +23,8 @@ use serde_json::{Value, json};
 pub const SKILLET: (&str, &str, i64) = ("cast-iron-skillet", "Cast Iron Skillet", 3900);
 pub const LAMP: (&str, &str, i64) = ("brass-desk-lamp", "Brass Desk Lamp", 12900);
 pub const ORDER_ID: &str = "6f1c2a9e-8d4b-4c1e-9f3a-2b7d5e6c8a10";
+/// An order the stand-in answers in a status the shop does not know (`shipped`).
+pub const SHIPPED_ORDER_ID: &str = "0d5e3f1a-7b2c-4d8e-9a6f-3c1b2a4d5e6f";
 /// A card number the stand-in's checkout refuses.
 pub const BAD_CARD: &str = "4242424242424241";
 pub const TOKEN: &str = "jwt-for-ada";
@@ -207,9 +209,11 @@ fn order_json(status: &str) -> Value {
         "id": ORDER_ID, "status": status,
         "items": [{"product_id": SKILLET.0, "name": SKILLET.1, "quantity": 2, "unit_price": usd(3900)}],
         "shipping_cost": usd(599), "total": usd(8399),
-        "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+        "card": {"brand": "visa", "last4": "4242"},
         "transaction_id": if status == "paid" { json!("txn_0001") } else { Value::Null },
+        "payment_failure_reason": null,
         "tracking_id": if status == "paid" { json!("TRK0001") } else { Value::Null },
+        "shipment_cancelled": false,
         "email_sent": false, "created_at": "2025-01-31T10:00:00Z", "updated_at": "2025-01-31T10:00:01Z"
     })
 }
@@ -229,6 +233,8 @@ async fn checkout(Json(body): Json<Value>) -> Response {
 async fn order(Path(id): Path<String>) -> Response {
     if id == ORDER_ID {
         Json(order_json("paid")).into_response()
+    } else if id == SHIPPED_ORDER_ID {
+        Json(order_json("shipped")).into_response()
     } else {
         problem(
             StatusCode::NOT_FOUND,

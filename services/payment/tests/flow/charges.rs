@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use sqlx::PgPool;
 use test_support::wait_until;
-use uuid::Uuid;
+use wire::events::PaymentSucceeded;
 
 use crate::helpers::{PATIENCE, Payment, order};
 
@@ -16,7 +16,7 @@ async fn a_4242_card_is_approved_with_one_charge_and_the_derived_transaction_id(
     app.place(&order).await;
 
     let event = app.next_event().await;
-    let order_id = Uuid::parse_str(&order.order_id).unwrap();
+    let order_id = order.order_id;
     let transaction_id = payment::transaction_id(order_id);
     assert_eq!(event.kind, "payment.succeeded");
     assert_eq!(event.routing_key, "payment.succeeded");
@@ -27,6 +27,11 @@ async fn a_4242_card_is_approved_with_one_charge_and_the_derived_transaction_id(
     assert_eq!(
         event.body,
         json!({"order_id": order.order_id, "transaction_id": transaction_id})
+    );
+    let paid: PaymentSucceeded = event.event();
+    assert_eq!(
+        (paid.order_id, paid.transaction_id),
+        (order_id, transaction_id.clone())
     );
 
     let row: (String, String, Option<String>, i64, String, String) = sqlx::query_as(
@@ -79,7 +84,7 @@ async fn the_failing_test_cards_publish_payment_failed_with_their_reason(pool: P
         );
         let recorded: (String, Option<String>) =
             sqlx::query_as("SELECT outcome, reason FROM charges WHERE order_id = $1::uuid")
-                .bind(&order.order_id)
+                .bind(order.order_id)
                 .fetch_one(&app.pool)
                 .await
                 .unwrap();
@@ -130,8 +135,8 @@ async fn a_redelivered_order_keeps_its_first_decision(pool: PgPool) {
 #[sqlx::test(migrator = "payment::MIGRATOR")]
 async fn messages_that_can_never_be_charged_are_dead_lettered_without_a_charge(pool: PgPool) {
     let app = Payment::start(pool).await;
-    let mut bad_id = order("4242");
-    bad_id.order_id = "not-a-uuid".into();
+    let mut bad_id = serde_json::to_value(order("4242")).unwrap();
+    bad_id["order_id"] = json!("not-a-uuid");
     let mut bad_card = order("4242");
     bad_card.card.last4 = "42x2".into();
     let poison: [(&str, Vec<u8>, &str); 3] = [

@@ -37,7 +37,7 @@ async fn an_order_taken_during_a_database_outage_is_retried_and_charged_once_it_
     proxy.restore().await;
     let event = app.events.next(PATIENCE).await;
     assert_eq!(event.kind, "payment.succeeded");
-    assert_eq!(event.body["order_id"], order.order_id.as_str());
+    assert_eq!(event.body["order_id"], order.order_id.to_string());
     assert_eq!(app.charges().await, 1);
     wait_until("payment is ready again", PATIENCE, || async {
         app.server.get("/readyz").await.status() == 200

@@ -3,14 +3,15 @@
 
 use std::{ops::Deref, time::Duration};
 
-use messaging::{ORDER_EVENTS_EXCHANGE, QueueSpec};
+use messaging::QueueSpec;
 use serving::ServeConfig;
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
 use test_support::{ConsumingService, order_placed};
+use uuid::Uuid;
 use wire::{
     Money,
-    events::{OrderLine, OrderPlaced, PAYMENT_FAILED, PaymentFailed},
+    events::{OrderLine, OrderPlaced, PaymentFailed},
 };
 
 pub struct Shipping {
@@ -43,26 +44,17 @@ impl Shipping {
     }
 
     /// Publishes `payment.failed` as payment does.
-    pub async fn fail_payment(&self, order_id: &str) {
-        let body = serde_json::to_vec(&PaymentFailed {
-            order_id: order_id.into(),
+    pub async fn fail_payment(&self, order_id: Uuid) {
+        let failed = PaymentFailed {
+            order_id,
             reason: "card_declined".into(),
-        })
-        .unwrap();
-        let id = wire::events::outcome_message_id(order_id, PAYMENT_FAILED);
-        self.publish(
-            ORDER_EVENTS_EXCHANGE,
-            PAYMENT_FAILED,
-            &id,
-            PAYMENT_FAILED,
-            &body,
-        )
-        .await;
+        };
+        self.publish_event(&failed).await;
     }
 
     /// The ledger's row for an order: tracking id and status.
-    pub async fn shipment(&self, order_id: &str) -> Option<(String, String)> {
-        sqlx::query_as("SELECT tracking_id, status FROM shipments WHERE order_id = $1::uuid")
+    pub async fn shipment(&self, order_id: Uuid) -> Option<(String, String)> {
+        sqlx::query_as("SELECT tracking_id, status FROM shipments WHERE order_id = $1")
             .bind(order_id)
             .fetch_optional(&self.pool)
             .await

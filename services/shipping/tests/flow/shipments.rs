@@ -6,7 +6,6 @@ use messaging::{ORDERS_EXCHANGE, QueueSpec, dead_letter_queue};
 use serde_json::json;
 use sqlx::PgPool;
 use test_support::wait_until;
-use uuid::Uuid;
 
 use crate::helpers::{PATIENCE, Shipping, order};
 
@@ -17,7 +16,7 @@ async fn an_order_gets_a_shipment_with_the_tracking_id_derived_from_its_id(pool:
     app.place(&order).await;
 
     let event = app.next_event().await;
-    let tracking_id = shipping::tracking_id(Uuid::parse_str(&order.order_id).unwrap());
+    let tracking_id = shipping::tracking_id(order.order_id);
     assert_eq!(event.kind, "shipment.created");
     assert_eq!(event.routing_key, "shipment.created");
     assert_eq!(
@@ -29,7 +28,7 @@ async fn an_order_gets_a_shipment_with_the_tracking_id_derived_from_its_id(pool:
         json!({"order_id": order.order_id, "tracking_id": tracking_id})
     );
     assert_eq!(
-        app.shipment(&order.order_id).await,
+        app.shipment(order.order_id).await,
         Some((tracking_id, "created".into()))
     );
     app.stop([0, 0]).await;
@@ -61,7 +60,7 @@ async fn a_failed_payment_cancels_the_shipment(pool: PgPool) {
     app.place(&order).await;
     assert_eq!(app.next_event().await.kind, "shipment.created");
 
-    app.fail_payment(&order.order_id).await;
+    app.fail_payment(order.order_id).await;
     let event = app.next_event().await;
     assert_eq!(event.kind, "shipment.cancelled");
     assert_eq!(
@@ -69,11 +68,11 @@ async fn a_failed_payment_cancels_the_shipment(pool: PgPool) {
         format!("{}:shipment.cancelled", order.order_id)
     );
     assert_eq!(event.body, json!({"order_id": order.order_id}));
-    let (_, status) = app.shipment(&order.order_id).await.unwrap();
+    let (_, status) = app.shipment(order.order_id).await.unwrap();
     assert_eq!(status, "cancelled");
 
     // A redelivered payment.failed changes nothing and says the same again.
-    app.fail_payment(&order.order_id).await;
+    app.fail_payment(order.order_id).await;
     let again = app.next_event().await;
     assert_eq!((again.kind, again.body), (event.kind, event.body));
     assert_eq!(app.shipments().await, 1);
@@ -84,12 +83,10 @@ async fn a_failed_payment_cancels_the_shipment(pool: PgPool) {
 async fn an_order_placed_after_its_payment_failed_is_cancelled_not_shipped(pool: PgPool) {
     let app = Shipping::start(pool).await;
     let order = order();
-    app.fail_payment(&order.order_id).await;
+    app.fail_payment(order.order_id).await;
     assert_eq!(app.next_event().await.kind, "shipment.cancelled");
     assert_eq!(
-        app.shipment(&order.order_id)
-            .await
-            .map(|(_, status)| status),
+        app.shipment(order.order_id).await.map(|(_, status)| status),
         Some("cancelled".into()),
         "the cancellation is remembered without a shipment"
     );
@@ -99,7 +96,7 @@ async fn an_order_placed_after_its_payment_failed_is_cancelled_not_shipped(pool:
     assert_eq!(event.kind, "shipment.cancelled");
     assert_eq!(event.body, json!({"order_id": order.order_id}));
     app.events.assert_quiet(Duration::from_millis(500)).await;
-    let (_, status) = app.shipment(&order.order_id).await.unwrap();
+    let (_, status) = app.shipment(order.order_id).await.unwrap();
     assert_eq!(status, "cancelled");
     app.stop([0, 0]).await;
 }
