@@ -60,14 +60,15 @@ tree_add() {
   tree_libs "$tree"
 }
 
-# tree_libs TREE: every shared library that an ELF program in TREE links, and the loader.
+# tree_libs TREE: every shared library that an ELF program or library in TREE links (a
+# NIF or plugin .so too), and the loader.
 tree_libs() {
   local tree=$1 file lib
   while read -r file; do
     ldd "$file" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
       [ -e "$tree$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$tree$lib"
     done
-  done < <(find "$tree" -type f -perm -u+x)
+  done < <(find "$tree" -type f \( -perm -u+x -o -name '*.so*' \))
 }
 
 # tree_busybox TREE: a shell and the usual commands (Debian's busybox-static, one
