@@ -54,12 +54,15 @@ postgres() {
   tree=$(new_tree)
   tree_users "$tree" postgres:999
   tree_busybox "$tree"
-  tree_add "$tree" "/usr/lib/postgresql/$pg" "/usr/share/postgresql/$pg" /usr/share/zoneinfo
+  # printenv: the operator's init script reads each role's password with it (coreutils
+  # in the official image; Debian's busybox has no such applet).
+  tree_add "$tree" "/usr/lib/postgresql/$pg" "/usr/share/postgresql/$pg" /usr/share/zoneinfo \
+    /usr/bin/printenv
   install -D -m 755 "$here/postgres-entrypoint.sh" "$tree/usr/local/bin/docker-entrypoint.sh"
   install -d -m 2775 -o 999 -g 999 "$tree/var/run/postgresql"
   install -d -m 777 "$tree/var/lib/postgresql/data"
   image microshop.test/test-postgres:$pg "$tree" --user 999:999 \
-    --env "PATH=/usr/local/bin:$pg_bin:/bin" --env PGDATA=/var/lib/postgresql/data --env TZ=UTC \
+    --env "PATH=/usr/local/bin:$pg_bin:/usr/bin:/bin" --env PGDATA=/var/lib/postgresql/data --env TZ=UTC \
     --entrypoint '["docker-entrypoint.sh"]' --cmd '["postgres"]' --port 5432 --stop-signal SIGINT
   rm -rf "$tree"
 }
