@@ -107,7 +107,7 @@ packages() {
     # policy-rc.d keeps apt from starting containerd's service: this script starts its own.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  need curl jq openssl envsubst kubectl gcc go
+  need curl jq openssl envsubst gcc go python3
 }
 
 containerd_config() {
@@ -322,6 +322,8 @@ up() {
   local started=$SECONDS bin addons
   packages
   bin=$("$root/e2e/tools/control-plane.sh" node)
+  # kubectl and helm of the same build.
+  PATH="$bin:$PATH"
   addons=$("$root/e2e/tools/node-addons.sh")
   rm -rf "$logs/pods" && mkdir -p "$run" "$logs"
   trap stop_if_failed EXIT

@@ -3,7 +3,7 @@
 # module proxy into the cache, and prints the directory holding them:
 #   kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes),
 #   etcd (go.etcd.io/etcd/server/v3), kwok (fake nodes), helm;
-#   with `node` as argument also kubelet and kube-proxy (for e2e/node.sh).
+#   with `node` as argument also kubelet, kube-proxy and kubectl (for e2e/node.sh).
 # k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the k8s.io/* staging
 # modules with local paths), so it is built inside a throwaway module that requires it
 # and maps each staging module to its published v0.X.Y release. Nothing is kept in the repo.
@@ -22,7 +22,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 kube=(kube-apiserver kube-controller-manager kube-scheduler)
-[ "${1:-}" != node ] || kube+=(kubelet kube-proxy)
+[ "${1:-}" != node ] || kube+=(kubelet kube-proxy kubectl)
 missing=()
 for cmd in "${kube[@]}"; do have "$cmd" || missing+=("$cmd"); done
 if ((${#missing[@]})); then
