@@ -8,6 +8,10 @@
 #                         (PATH gains helm; MICROSHOP_CLUSTER is this state directory)
 #   e2e/local/cluster.sh down   stop it and remove its state (the logs are kept)
 #
+# e2e/local/node.sh runs the same control plane for a real kubelet: CLUSTER_STATE (another state
+# directory), CLUSTER_ADDRESS (the API server's address, the node's bridge: pods reach it
+# as the `kubernetes` Service) and CLUSTER_NODES=0 (no kwok), beside the CLUSTER_*_PORT below.
+#
 # State in ~/.cache/microshop/cluster: kubeconfig (an admin in system:masters), pki/,
 # etcd's data in a temporary directory, logs/<component>.log and logs/audit.log (the
 # requests of the service accounts of microshop-system: the operator's API calls).
@@ -31,9 +35,10 @@ etcd_peer_port="${CLUSTER_ETCD_PEER_PORT:-12380}"
 controller_manager_port="${CLUSTER_CONTROLLER_MANAGER_PORT:-10257}"
 scheduler_port="${CLUSTER_SCHEDULER_PORT:-10259}"
 nodes="${CLUSTER_NODES:-2}"
+address="${CLUSTER_ADDRESS:-127.0.0.1}"
 service_cidr=10.96.0.0/16
 pod_cidr=10.244.0.0/16
-server="https://127.0.0.1:$apiserver_port"
+server="https://$address:$apiserver_port"
 # Stopped last to first.
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -87,8 +92,10 @@ make_pki() {
   cert apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+subjectAltName=IP:$address,IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   client_cert admin "/O=system:masters/CN=microshop-admin"
+  # The API server's identity towards kubelets (logs, exec, port-forward).
+  client_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
   client_cert kube-controller-manager "/CN=system:kube-controller-manager"
   client_cert kube-scheduler "/CN=system:kube-scheduler"
   # kwok plays every kubelet (node and pod status, node leases): a cluster admin.
@@ -249,7 +256,10 @@ rules:
   - level: None
 YAML
 
-  local data
+  local data reconciler=none
+  # The `kubernetes` Service's endpoint is the API server's address, which must not be
+  # loopback: with kwok nothing inside the cluster calls it.
+  [ "$address" = 127.0.0.1 ] || reconciler=lease
   data=$(mktemp -d "$state/etcd.XXXXXX")
   # The data is thrown away with the cluster: no fsync.
   start etcd "$bin/etcd" --name microshop --data-dir "$data" \
@@ -263,7 +273,7 @@ YAML
 
   start kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$apiserver_port" \
+    --bind-address "$address" --advertise-address "$address" --secure-port "$apiserver_port" \
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --client-ca-file "$pki/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
@@ -277,7 +287,10 @@ YAML
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$pki/front-proxy-client.crt" \
     --proxy-client-key-file "$pki/front-proxy-client.key" \
-    --endpoint-reconciler-type none \
+    --endpoint-reconciler-type "$reconciler" \
+    --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP \
     --authorization-mode Node,RBAC \
     --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota,NodeRestriction,OwnerReferencesPermissionEnforcement \
     --audit-policy-file "$conf/audit-policy.yaml" --audit-log-path "$logs/audit.log" \
@@ -301,7 +314,7 @@ YAML
     --authorization-kubeconfig "$conf/kube-scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
     --leader-elect=false --profiling=false
-  start kwok "$bin/kwok" --kubeconfig "$conf/kwok.kubeconfig" \
+  ((nodes == 0)) || start kwok "$bin/kwok" --kubeconfig "$conf/kwok.kubeconfig" \
     --config "$root/e2e/local/kwok/stages.yaml" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \

@@ -2,7 +2,8 @@
 # Builds, once per machine, the pieces of a real Kubernetes control plane from the Go
 # module proxy into the cache, and prints the directory holding them:
 #   kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes),
-#   etcd (go.etcd.io/etcd/server/v3), kwok (fake nodes), helm.
+#   etcd (go.etcd.io/etcd/server/v3), kwok (fake nodes), helm;
+#   with `node` as argument also kubelet, kube-proxy and kubectl (for e2e/local/node.sh).
 # k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the k8s.io/* staging
 # modules with local paths), so it is built inside a throwaway module that requires it
 # and maps each staging module to its published v0.X.Y release. Nothing is kept in the repo.
@@ -20,8 +21,12 @@ have() { [ -x "$out/$1" ]; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if ! have kube-apiserver || ! have kube-controller-manager || ! have kube-scheduler; then
-  echo "building Kubernetes v$k8s control plane (first time only; long)" >&2
+kube=(kube-apiserver kube-controller-manager kube-scheduler)
+[ "${1:-}" != node ] || kube+=(kubelet kube-proxy kubectl)
+missing=()
+for cmd in "${kube[@]}"; do have "$cmd" || missing+=("$cmd"); done
+if ((${#missing[@]})); then
+  echo "building Kubernetes v$k8s: ${missing[*]} (first time only; long)" >&2
   mod=$(go mod download -json "k8s.io/kubernetes@v$k8s" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   minor=${k8s#*.}
   {
@@ -30,24 +35,18 @@ if ! have kube-apiserver || ! have kube-controller-manager || ! have kube-schedu
     echo "require k8s.io/kubernetes v$k8s"
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 v0.'"$minor"'#p' "$mod"
   } >"$work/go.mod"
-  cat >"$work/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "${missing[@]}"
+    printf ')\n'
+  } >"$work/tools.go"
   (cd "$work" && go mod tidy -e >&2)
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$k8s \
     -X k8s.io/component-base/version.gitMajor=${k8s%%.*} \
     -X k8s.io/component-base/version.gitMinor=${minor%%.*} \
     -X k8s.io/client-go/pkg/version.gitVersion=v$k8s"
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
-    have "$cmd" || (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd" >&2)
+  for cmd in "${missing[@]}"; do
+    (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd" >&2)
   done
 fi
 

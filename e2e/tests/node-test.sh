@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The shop on a real node (DESIGN.md, tests tier 5): e2e/local/node.sh's one-node cluster, the
+# shop's images (e2e/local/images.sh) and the test images of the third-party programs
+# (e2e/local/test-images.sh) imported into its containerd, the operator's chart installed with
+# `helm install` (the operator running from its image as its ServiceAccount), and a Shop
+# in a namespace that enforces the `restricted` Pod Security Standard, which must become
+# Ready with every pod really running and passing its probes. Then the frontend answers on
+# its NodePort, and the API scenarios (e2e/tests/scenarios) run through the gateway, a cart
+# surviving the deletion of Redis's pod among them.
+#
+# On failure it keeps every pod's logs and the events under e2e/artifacts/node/. The node
+# is torn down at the end unless NODE_KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+artifacts="$root/e2e/artifacts/node"
+shop=shop
+ns="shop-node-test"
+began=$SECONDS
+
+log() { echo "node-test: $*" >&2; }
+
+keep_artifacts() {
+  rm -rf "$artifacts" && mkdir -p "$artifacts"
+  kubectl get events -A --sort-by=.lastTimestamp >"$artifacts/events.txt" 2>&1 || true
+  kubectl get all,pvc,pv,shop -A -o wide >"$artifacts/objects.txt" 2>&1 || true
+  kubectl get shop -A -o yaml >"$artifacts/shops.yaml" 2>&1 || true
+  local pod namespace
+  while read -r namespace pod; do
+    kubectl -n "$namespace" describe pod "$pod" >"$artifacts/$namespace.$pod.describe.txt" 2>&1 || true
+    kubectl -n "$namespace" logs "$pod" --all-containers --prefix >"$artifacts/$namespace.$pod.log" 2>&1 || true
+    kubectl -n "$namespace" logs "$pod" --all-containers --prefix --previous \
+      >"$artifacts/$namespace.$pod.previous.log" 2>/dev/null || rm -f "$artifacts/$namespace.$pod.previous.log"
+  done < <(kubectl get pods -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name 2>/dev/null)
+  cp -r "${MICROSHOP_CACHE:-$HOME/.cache/microshop}/node/logs" "$artifacts/node-logs" 2>/dev/null || true
+  log "kept pod logs and events in $artifacts"
+}
+
+finish() {
+  local status=$?
+  ((status == 0)) || keep_artifacts
+  [ "${NODE_KEEP:-0}" = 1 ] || ./e2e/local/node.sh down || true
+  log "$( ((status == 0)) && echo passed || echo FAILED) in $((SECONDS - began)) s"
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+./e2e/local/node.sh up
+eval "$(./e2e/local/node.sh env)"
+
+log "images"
+import() { ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$1" >/dev/null; }
+declare -A test_image
+while read -r ref archive; do import "$archive"; done < <(./e2e/local/images.sh build)
+while read -r component ref archive; do
+  import "$archive"
+  test_image[$component]=$ref
+done < <(./e2e/local/test-images.sh build userDb catalogDb redis rabbitmq gateway)
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+
+log "helm install (the operator from microshop.test/operator:$version)"
+helm install microshop charts/microshop-operator --namespace microshop-system --create-namespace \
+  --set image.repository=microshop.test/operator --set image.tag="$version" \
+  --set image.pullPolicy=Never --wait --timeout 180s
+
+kubectl create namespace "$ns"
+kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
+  pod-security.kubernetes.io/enforce-version=latest
+applied=$SECONDS
+kubectl -n "$ns" apply -f - <<YAML
+apiVersion: microshop.dev/v1alpha1
+kind: Shop
+metadata: {name: $shop}
+spec:
+  imageRegistry: microshop.test
+  imagePullPolicy: Never
+  gateway: {image: ${test_image[gateway]}}
+  userDb: {image: ${test_image[userDb]}, storage: {size: 2Gi}}
+  catalogDb: {image: ${test_image[catalogDb]}, storage: {size: 2Gi}}
+  redis: {image: ${test_image[redis]}, storage: {size: 1Gi}}
+  rabbitmq: {image: ${test_image[rabbitmq]}, storage: {size: 2Gi}}
+  exposure: {type: NodePort}
+YAML
+
+log "waiting for the Shop to be Ready"
+kubectl -n "$ns" wait shop/"$shop" --for=condition=Ready --timeout=600s
+ready=$((SECONDS - applied))
+log "Shop Ready $ready s after apply"
+
+# Ready must mean running: every pod of the shop Running, every container ready.
+not_running=$(kubectl -n "$ns" get pods -o json | jq -r '.items[]
+  | select(.status.phase != "Running" or any(.status.containerStatuses[]?; .ready | not))
+  | .metadata.name')
+if [ -n "$not_running" ]; then
+  log "Ready, but these pods do not run: $not_running"
+  exit 1
+fi
+
+node_port=$(kubectl -n "$ns" get service "$shop-frontend" -o jsonpath='{.spec.ports[0].nodePort}')
+frontend="http://$NODE_IP:$node_port"
+log "frontend at $frontend"
+for _ in $(seq 60); do curl -sf --max-time 2 "$frontend/" >/dev/null && break; sleep 1; done
+curl -sf --max-time 5 "$frontend/" >/dev/null
+
+log "memory of each container (resident anonymous memory; working set)"
+kubectl get --raw "/api/v1/nodes/microshop-node/proxy/stats/summary" |
+  jq -r --arg ns "$ns" '.pods[] | select(.podRef.namespace == $ns or .podRef.namespace == "microshop-system")
+    | .podRef.name as $p | .containers[]
+    | "\($p)/\(.name) rss \((.memory.rssBytes // 0) / 1048576 | floor) MiB, working set \((.memory.workingSetBytes // 0) / 1048576 | floor) MiB"' |
+  tee "$root/e2e/artifacts/node-memory.txt" >&2 || true
+
+# The public API is the gateway's (a ClusterIP Service, which the host reaches through
+# kube-proxy's rules).
+gateway_ip=$(kubectl -n "$ns" get service "$shop-gateway" -o jsonpath='{.spec.clusterIP}')
+gateway_port=$(kubectl -n "$ns" get service "$shop-gateway" -o jsonpath='{.spec.ports[0].port}')
+log "API scenarios through the gateway at $gateway_ip:$gateway_port"
+# The cart scenario deletes Redis's pod: its StatefulSet makes a new one on the same volume,
+# whose append-only file must still hold the cart.
+restart_redis="kubectl -n $ns delete pod $shop-redis-0 --wait=true >/dev/null &&
+  for _ in \$(seq 120); do kubectl -n $ns wait pod/$shop-redis-0 --for=condition=Ready --timeout=1s && break; sleep 1; done"
+python3 e2e/tests/scenarios/scenarios.py --api "http://$gateway_ip:$gateway_port/api/v1" \
+  --restart-redis "$restart_redis"
