@@ -251,6 +251,12 @@ resolvConf: $state/conf/resolv.conf
 podLogsDir: $logs/pods
 serializeImagePulls: false
 rotateCertificates: false
+# The disk is the machine's, shared with build caches that fill most of it: the default
+# thresholds (15 % free for images) evict every pod of a busy build machine. And no
+# image here can be pulled again, so none is ever garbage-collected (100 turns it off).
+evictionHard: {memory.available: 200Mi, nodefs.available: 2Gi, imagefs.available: 2Gi}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 YAML
   cat >"$state/conf/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
