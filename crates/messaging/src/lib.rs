@@ -24,7 +24,7 @@ use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
 pub use config::ConsumerConfig;
-pub use consume::{Background, Handler, Incoming, Outcome, consume};
+pub use consume::{Handler, Incoming, Outcome, consume};
 pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{
     DEAD_LETTER_EXCHANGE, ORDER_EVENTS_EXCHANGE, ORDERS_EXCHANGE, QUEUES, QueueSpec,
