@@ -13,7 +13,7 @@ use uuid::Uuid;
 use wire::events::{self, OrderPlaced, PaymentFailed, PaymentSucceeded};
 
 use crate::{
-    charge::{self, Decision},
+    charge::{self, Decision, DeclineReason},
     store::{self, Charge},
 };
 
@@ -50,8 +50,8 @@ impl Handler for OrderPlacedHandler {
         };
         tracing::info!(
             order.id = %charge.order_id,
-            payment.outcome = charge.outcome,
-            payment.reason = charge.reason,
+            payment.outcome = charge.decision.outcome(),
+            payment.reason = charge.decision.reason().map(DeclineReason::as_str),
             duplicate = !first,
             "charge {}",
             if first { "recorded" } else { "already recorded; re-publishing its outcome" },
@@ -80,15 +80,10 @@ fn charge_for(message: &Incoming) -> Result<Charge, String> {
     if order.total.amount_minor < 0 {
         return Err("the total is negative".into());
     }
-    let (outcome, reason) = match charge::decide(&order.card.last4) {
-        Decision::Approved => ("succeeded", None),
-        Decision::Declined(reason) => ("failed", Some(reason.as_str().to_owned())),
-    };
     Ok(Charge {
         order_id,
         transaction_id: charge::transaction_id(order_id),
-        outcome: outcome.to_owned(),
-        reason,
+        decision: charge::decide(&order.card.last4),
         amount_minor: order.total.amount_minor,
         currency: order.total.currency.code().to_owned(),
         card_last4: order.card.last4,
@@ -98,19 +93,19 @@ fn charge_for(message: &Incoming) -> Result<Charge, String> {
 /// Publishes the recorded outcome to `order-events`, routed by its event name.
 async fn publish_outcome(publisher: &Publisher, charge: &Charge) -> Result<(), PublishError> {
     let order_id = charge.order_id.to_string();
-    let (event, body) = match &charge.reason {
-        None => (
+    let (event, body) = match charge.decision {
+        Decision::Approved => (
             events::PAYMENT_SUCCEEDED,
             serde_json::to_vec(&PaymentSucceeded {
                 order_id: order_id.clone(),
                 transaction_id: charge.transaction_id.clone(),
             }),
         ),
-        Some(reason) => (
+        Decision::Declined(reason) => (
             events::PAYMENT_FAILED,
             serde_json::to_vec(&PaymentFailed {
                 order_id: order_id.clone(),
-                reason: reason.clone(),
+                reason: reason.as_str().to_owned(),
             }),
         ),
     };

@@ -12,7 +12,7 @@ use messaging::{Broker, ConsumerConfig, QueueSpec};
 use serving::{Background, Readiness, ServeConfig, Service, Started, postgres::Database};
 use sqlx::{PgPool, migrate::Migrator};
 
-pub use charge::{Decision, decide, transaction_id};
+pub use charge::{Decision, DeclineReason, decide, transaction_id};
 
 /// Messages taken from the queue ahead of the one being handled.
 const PREFETCH: u16 = 10;
