@@ -22,6 +22,6 @@ pub use config::{LogFormat, ServeConfig};
 pub use extract::{JsonBody, QueryParams};
 pub use health::Readiness;
 pub use problem::Problem;
-pub use serve::{serve, serve_on, serve_until, shutdown_token};
-pub use service::{Background, Service, Started, run};
+pub use serve::{serve_on, serve_until, shutdown_token};
+pub use service::{Background, Service, Started, run, serve_started};
 pub use tokio_util::sync::CancellationToken;

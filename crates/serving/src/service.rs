@@ -2,13 +2,17 @@
 //! parsing, connecting, migrating), then started (routes and background tasks), then run
 //! by [`run`], which the binaries and the tests' harnesses share.
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use axum::Router;
-use tokio::task::JoinSet;
+use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{ServeConfig, serve::serve_until, shutdown_token, telemetry};
+use crate::{
+    ServeConfig,
+    serve::{bind, serve_on, shutdown_signal},
+    telemetry,
+};
 
 /// A service, in two steps: [`Service::build`] then [`Service::start`].
 pub trait Service: Sized + Send {
@@ -78,18 +82,36 @@ impl Background {
     }
 }
 
-/// A binary's whole life: parses the config, starts telemetry, builds and starts `S`, and
-/// serves until SIGTERM or SIGINT. Then, in this order: the server stops accepting and
-/// drains in-flight requests (at most the grace period), and only then are the background
-/// tasks stopped and awaited, so an order accepted by a draining request is still relayed
-/// and a consumer finishes the delivery in hand.
+/// A binary's whole life: parses the config, starts telemetry, builds `S`, binds its port,
+/// starts it and serves it until SIGTERM or SIGINT ([`serve_started`]).
 pub async fn run<S: Service>() -> anyhow::Result<()> {
     let config = <S::Config as clap::Parser>::parse();
     let serve = S::serve_config(&config).clone();
     let _telemetry = telemetry::init(S::NAME, serve.log_format)?;
-    let Started { router, background } = S::build(config).await?.start();
-    let served = serve_until(router, &serve, S::DEFAULT_PORT, shutdown_token()).await;
-    // However serving ended (a signal, or the port taken), the tasks stop and finish.
+    let service = S::build(config).await?;
+    let listener = bind(&serve, S::DEFAULT_PORT).await?;
+    serve_started(
+        listener,
+        service.start(),
+        shutdown_signal(),
+        serve.shutdown_grace(),
+    )
+    .await
+}
+
+/// Serves `started` on `listener` until `shutdown` resolves. Then, in this order: the
+/// server stops accepting and drains in-flight requests (for at most `grace`), and only
+/// then are the background tasks told to stop and awaited, so an order taken by a
+/// draining request is still relayed, and each consumer finishes the delivery in hand.
+pub async fn serve_started(
+    listener: TcpListener,
+    started: Started,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let Started { router, background } = started;
+    let served = serve_on(listener, router, shutdown, grace).await;
+    // However serving ended, the tasks stop and finish what they hold.
     background.stop().await;
     served
 }
