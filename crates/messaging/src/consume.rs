@@ -241,26 +241,6 @@ fn delivery_count(headers: &FieldTable) -> i64 {
     }
 }
 
-/// The tasks a service runs beside its HTTP server until shutdown (consumers, a relay).
-#[derive(Default)]
-pub struct Background(tokio::task::JoinSet<()>);
-
-impl Background {
-    pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
-        self.0.spawn(task);
-    }
-
-    /// Waits until every task has finished what it had in hand and stopped; a task that
-    /// panicked is logged.
-    pub async fn stopped(mut self) {
-        while let Some(ended) = self.0.join_next().await {
-            if let Err(err) = ended {
-                tracing::error!(error = %err, "background task failed");
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! away and reconnects by itself, migrations at start, a readiness probe, and outages
 //! answered 503.
 
-use std::time::Duration;
+use std::{fmt, str::FromStr, time::Duration};
 
 use backon::{ExponentialBuilder, Retryable};
 use sqlx::{
@@ -12,6 +12,53 @@ use sqlx::{
 };
 
 use crate::{Problem, Readiness};
+
+/// Where a service's database is: read from `DATABASE_URL`, or, in tests, taken from a
+/// pool they already hold (`#[sqlx::test]`'s, a schema's, one behind an outage proxy).
+#[derive(Clone)]
+pub struct Database(PgConnectOptions);
+
+impl Database {
+    /// The database `pool` connects to, with the same options (search path included).
+    pub fn of(pool: &PgPool) -> Self {
+        Self((*pool.connect_options()).clone())
+    }
+
+    pub fn options(&self) -> &PgConnectOptions {
+        &self.0
+    }
+
+    /// Connects and migrates with `migrator`: see [`connect_and_migrate`].
+    pub async fn connect_and_migrate(&self, migrator: &'static Migrator) -> anyhow::Result<PgPool> {
+        connect_and_migrate(self.0.clone(), migrator).await
+    }
+}
+
+impl From<PgConnectOptions> for Database {
+    fn from(options: PgConnectOptions) -> Self {
+        Self(options)
+    }
+}
+
+impl FromStr for Database {
+    type Err = sqlx::Error;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        url.parse().map(Self)
+    }
+}
+
+/// Never shows the password, so a config can be logged.
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("host", &self.0.get_host())
+            .field("port", &self.0.get_port())
+            .field("database", &self.0.get_database())
+            .field("username", &self.0.get_username())
+            .finish_non_exhaustive()
+    }
+}
 
 /// Pool settings: a request waits at most `acquire_timeout` for a connection, so an
 /// outage becomes a quick 503 rather than a hung request.

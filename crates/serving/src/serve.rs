@@ -9,24 +9,25 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ServeConfig;
 
-/// Binds the configured address (or `default_port`) and serves until a signal.
-pub async fn serve(router: Router, config: &ServeConfig, default_port: u16) -> anyhow::Result<()> {
-    serve_until(router, config, default_port, shutdown_token()).await
-}
-
-/// Like [`serve`], but stops when `shutdown` is cancelled, so a service with background
-/// work (consumers, an outbox relay) stops it on the same signal.
+/// Binds the configured address (or `default_port`) and serves until `shutdown` is
+/// cancelled. Services use [`crate::run`]; this is for a binary with its own shape.
 pub async fn serve_until(
     router: Router,
     config: &ServeConfig,
     default_port: u16,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let listener = bind(config, default_port).await?;
+    let stop = async move { shutdown.cancelled().await };
+    serve_on(listener, router, stop, config.shutdown_grace()).await
+}
+
+/// Binds the configured address, or `default_port` when `PORT` is not set.
+pub async fn bind(config: &ServeConfig, default_port: u16) -> anyhow::Result<TcpListener> {
     let port = config.port.unwrap_or(default_port);
     let listener = TcpListener::bind((config.host.as_str(), port)).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    let stop = async move { shutdown.cancelled().await };
-    serve_on(listener, router, stop, config.shutdown_grace()).await
+    Ok(listener)
 }
 
 /// A token cancelled on SIGTERM or SIGINT.

@@ -3,17 +3,14 @@
 
 use std::ops::Deref;
 
-use axum::Router;
-use messaging::{Background, Broker};
-use serving::CancellationToken;
+use serving::{Background, Service};
 
-use crate::{OrderBus, TestServer};
+use crate::{OrderBus, TestServer, TestService};
 
 pub struct ConsumingService {
     /// The test's side of the broker: `place(..)`, `publish(..)`, `events`, `vhost`.
     pub bus: OrderBus,
     pub server: TestServer,
-    shutdown: CancellationToken,
     background: Background,
 }
 
@@ -27,20 +24,15 @@ impl Deref for ConsumingService {
 }
 
 impl ConsumingService {
-    /// Opens a bus whose tap takes the `order-events` matching `events`, then starts what
-    /// `start` builds on a broker of the bus's vhost named `name`.
-    pub async fn start(
-        name: &str,
-        events: &str,
-        start: impl FnOnce(Broker, CancellationToken) -> (Router, Background),
-    ) -> Self {
+    /// Opens a bus whose tap takes the `order-events` matching `events`, then builds and
+    /// starts `S` from the config `config` writes for the bus's vhost (its `AMQP_URL`).
+    pub async fn start<S: Service>(events: &str, config: impl FnOnce(&str) -> S::Config) -> Self {
         let bus = OrderBus::open(events).await;
-        let shutdown = CancellationToken::new();
-        let (router, background) = start(Broker::new(&bus.vhost.url, name), shutdown.clone());
+        let TestService { server, background } =
+            TestService::start::<S>(config(&bus.vhost.url)).await;
         Self {
             bus,
-            server: TestServer::spawn(router).await,
-            shutdown,
+            server,
             background,
         }
     }
@@ -48,8 +40,7 @@ impl ConsumingService {
     /// Stops the consumers and checks nothing was left behind: for each `(queue, dead)`,
     /// no message waiting or unacked in the queue, exactly `dead` messages dead-lettered.
     pub async fn stop(self, queues: &[(&str, u64)]) {
-        self.shutdown.cancel();
-        self.background.stopped().await;
+        self.background.stop().await;
         self.bus.assert_left_behind(queues).await;
     }
 }

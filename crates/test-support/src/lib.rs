@@ -9,6 +9,7 @@ mod events;
 mod outage;
 mod rabbit;
 mod schema;
+mod service;
 
 pub use bus::{OrderBus, PATIENCE, order_placed};
 pub use consuming::ConsumingService;
@@ -16,6 +17,7 @@ pub use events::{EventTap, Tapped};
 pub use outage::OutageProxy;
 pub use rabbit::RabbitVhost;
 pub use schema::schema_pool;
+pub use service::TestService;
 
 use std::{net::SocketAddr, time::Duration};
 

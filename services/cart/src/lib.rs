@@ -11,12 +11,9 @@ mod products;
 mod routes;
 mod store;
 
-use axum::Router;
-use serving::{Readiness, ServeConfig};
+use serving::{Readiness, ServeConfig, Service, Started};
 
 pub use store::MAX_LINES;
-
-pub const DEFAULT_PORT: u16 = 8102;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(about = "microshop cart service")]
@@ -38,18 +35,39 @@ pub struct Config {
     pub ttl_secs: u64,
 }
 
-/// Connects to Redis and returns the app's router; tests call this too.
-pub async fn build(config: &Config) -> anyhow::Result<Router> {
-    let connection = serving::redis::connect(&config.redis_url).await?;
-    let state = routes::AppState {
-        store: store::CartStore::new(connection.clone(), &config.key_prefix, config.ttl_secs),
-        products: products::KnownProducts::new(&config.catalog_url)?.into(),
-    };
-    // Only Redis: catalog is asked per request, and its outage must not take carts away.
-    let readiness = serving::redis::readiness(Readiness::new(), connection);
-    Ok(serving::http::skeleton(
-        routes::routes(state),
-        readiness,
-        &config.serve,
-    ))
+/// The service, connected to Redis.
+pub struct Cart {
+    state: routes::AppState,
+    readiness: Readiness,
+    serve: ServeConfig,
+}
+
+impl Service for Cart {
+    const NAME: &'static str = "cart";
+    const DEFAULT_PORT: u16 = 8102;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let connection = serving::redis::connect(&config.redis_url).await?;
+        let state = routes::AppState {
+            store: store::CartStore::new(connection.clone(), &config.key_prefix, config.ttl_secs),
+            products: products::KnownProducts::new(&config.catalog_url)?.into(),
+        };
+        // Only Redis: catalog is asked per request, and its outage must not take carts away.
+        let readiness = serving::redis::readiness(Readiness::new(), connection);
+        Ok(Self {
+            state,
+            readiness,
+            serve: config.serve,
+        })
+    }
+
+    fn start(self) -> Started {
+        let routes = routes::routes(self.state);
+        Started::routes_only(serving::http::skeleton(routes, self.readiness, &self.serve))
+    }
 }

@@ -1,9 +1,6 @@
-use clap::Parser;
+//! The cart binary: [`cart::Cart`] run by the shared skeleton.
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = cart::Config::parse();
-    let _telemetry = serving::telemetry::init("cart", config.serve.log_format)?;
-    let app = cart::build(&config).await?;
-    serving::serve(app, &config.serve, cart::DEFAULT_PORT).await
+    serving::run::<cart::Cart>().await
 }

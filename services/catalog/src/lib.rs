@@ -3,11 +3,8 @@
 mod routes;
 mod store;
 
-use axum::Router;
-use serving::{Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
-
-pub const DEFAULT_PORT: u16 = 8101;
+use serving::{Readiness, ServeConfig, Service, Started, postgres::Database};
+use sqlx::{PgPool, migrate::Migrator};
 
 /// Schema and seed catalog, applied at start.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -18,19 +15,36 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the catalog.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
 }
 
-/// Connects, migrates and returns the app's router.
-pub async fn build(config: &Config) -> anyhow::Result<Router> {
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    Ok(router(pool, &config.serve))
+/// The service, connected and migrated.
+pub struct Catalog {
+    pool: PgPool,
+    serve: ServeConfig,
 }
 
-/// The app on an already migrated pool; tests call this.
-pub fn router(pool: PgPool, serve: &ServeConfig) -> Router {
-    let readiness = serving::postgres::readiness(Readiness::new(), pool.clone());
-    serving::http::skeleton(routes::routes(pool), readiness, serve)
+impl Service for Catalog {
+    const NAME: &'static str = "catalog";
+    const DEFAULT_PORT: u16 = 8101;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        Ok(Self {
+            pool,
+            serve: config.serve,
+        })
+    }
+
+    fn start(self) -> Started {
+        let readiness = serving::postgres::readiness(Readiness::new(), self.pool.clone());
+        let router = serving::http::skeleton(routes::routes(self.pool), readiness, &self.serve);
+        Started::routes_only(router)
+    }
 }

@@ -4,15 +4,20 @@ use std::{collections::BTreeSet, time::Duration};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use serving::ServeConfig;
+use serving::{ServeConfig, postgres::Database};
 use sqlx::{
     PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
-use test_support::{OutageProxy, TestServer, problem, wait_until};
+use test_support::{OutageProxy, TestService, problem, wait_until};
 
-async fn catalog(pool: PgPool) -> TestServer {
-    TestServer::spawn(catalog::router(pool, &ServeConfig::for_tests())).await
+/// The service as its binary runs it, on the database `pool` reaches.
+async fn catalog(pool: PgPool) -> TestService {
+    TestService::start::<catalog::Catalog>(catalog::Config {
+        serve: ServeConfig::for_tests(),
+        database: Database::of(&pool),
+    })
+    .await
 }
 
 async fn json_of(response: reqwest::Response) -> Value {

@@ -14,15 +14,15 @@ mod upstream;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::Router;
-use messaging::{Background, ConsumerConfig, QueueSpec};
-use serving::{CancellationToken, Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use messaging::{ConsumerConfig, QueueSpec};
+use serving::{
+    Background, CancellationToken, Readiness, ServeConfig, Service, Started, postgres::Database,
+};
+use sqlx::{PgPool, migrate::Migrator};
 use tokio::sync::Notify;
 
 pub use relay::OutboxRelay;
-
-pub const DEFAULT_PORT: u16 = 8104;
+pub use upstream::{Peer, UpstreamError};
 
 /// The `orders` schema, applied at start.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -36,8 +36,8 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the orders (`orders`).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
     /// RabbitMQ, for `order.placed` out and the outcome events in (`AMQP_URL`), and the
     /// first pause before an outcome event is handed back (`RETRY_PAUSE_MS`).
     #[command(flatten)]
@@ -50,60 +50,73 @@ pub struct Config {
     pub shipping_url: String,
 }
 
-/// The running service: its routes, and the relay and consumer working beside them.
-pub struct App {
-    pub router: Router,
-    background: Background,
+/// The service, connected and migrated, with its upstream clients; the relay, the key
+/// sweep and the consumer start with [`Service::start`].
+pub struct Checkout {
+    pool: PgPool,
+    upstream: upstream::Upstream,
+    config: Config,
 }
 
-impl App {
-    /// Waits for the background tasks, which end once the shutdown token is cancelled
-    /// (the relay after its batch in hand, the consumer after its message in hand).
-    pub async fn stopped(self) {
-        self.background.stopped().await;
+impl Service for Checkout {
+    const NAME: &'static str = "checkout";
+    const DEFAULT_PORT: u16 = 8104;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
     }
-}
 
-/// Connects, migrates and starts everything; `shutdown` stops the background tasks.
-pub async fn build(config: &Config, shutdown: CancellationToken) -> anyhow::Result<App> {
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    start(pool, config, shutdown)
-}
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let upstream = upstream::Upstream::new(&config, UPSTREAM_TIMEOUT)?;
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        Ok(Self {
+            pool,
+            upstream,
+            config,
+        })
+    }
 
-/// Starts the service on an already migrated pool (`config.database_url` is not used);
-/// tests call this. Must run inside a Tokio runtime.
-pub fn start(pool: PgPool, config: &Config, shutdown: CancellationToken) -> anyhow::Result<App> {
-    let upstream = upstream::Upstream::new(config, UPSTREAM_TIMEOUT)?;
-    let broker = config.consumer.broker("checkout");
-    let wake = Arc::new(Notify::new());
-    let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
-    let handler = Arc::new(events::OrderEvents::new(
-        pool.clone(),
-        config.consumer.retry_pause(),
-    ));
-    let mut background = Background::default();
-    background.spawn(relay.run(shutdown.clone()));
-    background.spawn(forget_old_keys(pool.clone(), shutdown.clone()));
-    background.spawn(messaging::consume(
-        broker.clone(),
-        QueueSpec::CHECKOUT_EVENTS,
-        EVENTS_PREFETCH,
-        handler,
-        shutdown,
-    ));
-    // The broker is reported, but taking an order never needs it: see README "Broker down".
-    let readiness = serving::postgres::readiness(Readiness::new(), pool.clone())
-        // Orders are taken while the broker is away (they wait in the outbox), so a
-        // broker outage must not take checkout out of its Service: reported, not fatal.
-        .with_degrading_check("rabbitmq", broker.probe());
-    let state = routes::AppState {
-        pool,
-        upstream: Arc::new(upstream),
-        relay_wake: wake,
-    };
-    let router = serving::http::skeleton(routes::routes(state), readiness, &config.serve);
-    Ok(App { router, background })
+    fn start(self) -> Started {
+        let Self {
+            pool,
+            upstream,
+            config,
+        } = self;
+        let broker = config.consumer.broker(Self::NAME);
+        let wake = Arc::new(Notify::new());
+        let relay = OutboxRelay::new(pool.clone(), broker.clone(), wake.clone());
+        let handler = Arc::new(events::OrderEvents::new(
+            pool.clone(),
+            config.consumer.retry_pause(),
+        ));
+        let mut background = Background::default();
+        background.spawn(|stop| relay.run(stop));
+        let sweeping = pool.clone();
+        background.spawn(|stop| forget_old_keys(sweeping, stop));
+        let consuming = broker.clone();
+        background.spawn(move |stop| {
+            messaging::consume(
+                consuming,
+                QueueSpec::CHECKOUT_EVENTS,
+                EVENTS_PREFETCH,
+                handler,
+                stop,
+            )
+        });
+        let readiness = serving::postgres::readiness(Readiness::new(), pool.clone())
+            // Orders are taken while the broker is away (they wait in the outbox), so a
+            // broker outage must not take checkout out of its Service: reported, not fatal.
+            // See README "Broker down".
+            .with_degrading_check("rabbitmq", broker.probe());
+        let state = routes::AppState {
+            pool,
+            upstream: Arc::new(upstream),
+            relay_wake: wake,
+        };
+        let router = serving::http::skeleton(routes::routes(state), readiness, &config.serve);
+        Started { router, background }
+    }
 }
 
 /// How long an `Idempotency-Key` answers with its order: a day, as payment APIs do.

@@ -1,6 +1,9 @@
 //! The services checkout asks while taking an order: cart (what is bought), catalog
 //! (at what price: never the client's), shipping (for how much). Each call carries the
-//! trace context; a service that does not answer becomes a 503 naming it.
+//! trace context; how a call failed is an [`UpstreamError`], made a problem in one place:
+//! a service that does not answer becomes a 503 naming it.
+
+use std::fmt;
 
 use axum::http::StatusCode;
 use futures::future::try_join_all;
@@ -12,6 +15,87 @@ use wire::{Cart, CartLine, Money, Product, Quote, QuoteRequest, events::OrderLin
 use serving::owner::Owner;
 
 use crate::Config;
+
+/// The services checkout calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Cart,
+    Catalog,
+    Shipping,
+}
+
+impl Peer {
+    /// The name a problem's `dependency` and the logs' `peer.service` carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Peer::Cart => "cart",
+            Peer::Catalog => "catalog",
+            Peer::Shipping => "shipping",
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a call to another service failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// No answer: refused, reset or timed out.
+    #[error("{peer} did not answer: {source}")]
+    Unreachable {
+        peer: Peer,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{peer} answered {status}")]
+    Refused { peer: Peer, status: StatusCode },
+    #[error("{peer}'s answer is unreadable: {source}")]
+    Unreadable {
+        peer: Peer,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Catalog no longer sells a product of the cart: the shopper's to remove.
+    #[error("catalog no longer sells {product_id:?}")]
+    NoLongerSold { line: usize, product_id: String },
+    /// Shipping refuses what it cannot deliver to; that is about the address.
+    #[error("shipping cannot deliver to this address")]
+    Undeliverable,
+}
+
+/// The one place an upstream failure becomes an answer: the caller's own mistakes are
+/// 422s naming the field, every other failure a 503 naming the service (logged here).
+impl From<UpstreamError> for Problem {
+    fn from(err: UpstreamError) -> Self {
+        match err {
+            UpstreamError::NoLongerSold { line, product_id } => Problem::invalid_field(
+                format!("cart.items[{line}].product_id"),
+                format!("catalog no longer sells {product_id:?}; remove it from the cart"),
+            ),
+            UpstreamError::Undeliverable => Problem::invalid_field("address", err.to_string()),
+            UpstreamError::Unreachable { peer, ref source } => {
+                tracing::warn!(error = %source, peer.service = peer.as_str(), "call failed");
+                Problem::unavailable(peer.as_str())
+            }
+            UpstreamError::Refused { peer, status } => {
+                tracing::warn!(
+                    status = status.as_u16(),
+                    peer.service = peer.as_str(),
+                    "answered an error"
+                );
+                Problem::unavailable(peer.as_str())
+            }
+            UpstreamError::Unreadable { peer, ref source } => {
+                tracing::warn!(error = %source, peer.service = peer.as_str(), "unreadable answer");
+                Problem::unavailable(peer.as_str())
+            }
+        }
+    }
+}
 
 pub struct Upstream {
     client: TracedClient,
@@ -30,7 +114,7 @@ impl Upstream {
         })
     }
 
-    pub async fn cart(&self, owner: Owner) -> Result<Cart, Problem> {
+    pub async fn cart(&self, owner: Owner) -> Result<Cart, UpstreamError> {
         let (name, value) = owner.header();
         let response = self
             .client
@@ -38,12 +122,12 @@ impl Upstream {
             .header(name, value)
             .send()
             .await;
-        json_answer("cart", response).await
+        json_answer(Peer::Cart, response).await
     }
 
     /// Empties the cart once the order is taken. Failing here is not failing the
     /// order, so the caller only logs the error.
-    pub async fn empty_cart(&self, owner: Owner) -> Result<(), String> {
+    pub async fn empty_cart(&self, owner: Owner) -> Result<(), UpstreamError> {
         let (name, value) = owner.header();
         let response = self
             .client
@@ -51,31 +135,34 @@ impl Upstream {
             .header(name, value)
             .send()
             .await
-            .map_err(|err| err.to_string())?;
+            .map_err(|source| UpstreamError::Unreachable {
+                peer: Peer::Cart,
+                source,
+            })?;
         match response.status() {
             status if status.is_success() => Ok(()),
-            status => Err(format!("cart answered {status}")),
+            status => Err(UpstreamError::Refused {
+                peer: Peer::Cart,
+                status,
+            }),
         }
     }
 
     /// Every line priced by catalog, asked at once. A product catalog no longer has is
     /// the shopper's to remove: a 422 naming the line.
-    pub async fn price(&self, lines: &[CartLine]) -> Result<Vec<OrderLine>, Problem> {
+    pub async fn price(&self, lines: &[CartLine]) -> Result<Vec<OrderLine>, UpstreamError> {
         let lookups = lines.iter().enumerate().map(|(i, line)| async move {
             let url = join(&self.catalog, &["products", &line.product_id]);
             let response = self.client.get(url).send().await;
             if let Ok(answer) = &response
                 && answer.status() == StatusCode::NOT_FOUND
             {
-                return Err(Problem::invalid_field(
-                    format!("cart.items[{i}].product_id"),
-                    format!(
-                        "catalog no longer sells {:?}; remove it from the cart",
-                        line.product_id
-                    ),
-                ));
+                return Err(UpstreamError::NoLongerSold {
+                    line: i,
+                    product_id: line.product_id.clone(),
+                });
             }
-            let product: Product = json_answer("catalog", response).await?;
+            let product: Product = json_answer(Peer::Catalog, response).await?;
             Ok(OrderLine {
                 product_id: product.id,
                 name: product.name,
@@ -86,7 +173,7 @@ impl Upstream {
         try_join_all(lookups).await
     }
 
-    pub async fn quote(&self, request: &QuoteRequest) -> Result<Money, Problem> {
+    pub async fn quote(&self, request: &QuoteRequest) -> Result<Money, UpstreamError> {
         let response = self
             .client
             .post(join(&self.shipping, &["quotes"]))
@@ -96,13 +183,9 @@ impl Upstream {
         if let Ok(answer) = &response
             && answer.status() == StatusCode::UNPROCESSABLE_ENTITY
         {
-            // Shipping refuses what it cannot deliver to; that is about the address.
-            return Err(Problem::invalid_field(
-                "address",
-                "shipping cannot deliver to this address",
-            ));
+            return Err(UpstreamError::Undeliverable);
         }
-        let quote: Quote = json_answer("shipping", response).await?;
+        let quote: Quote = json_answer(Peer::Shipping, response).await?;
         Ok(quote.cost)
     }
 }
@@ -123,28 +206,20 @@ fn join(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// A 200 answer's JSON; anything else means `service` cannot help right now.
+/// A 200 answer's JSON; anything else means `peer` cannot help right now.
 async fn json_answer<T: DeserializeOwned>(
-    service: &str,
+    peer: Peer,
     response: Result<Response, reqwest::Error>,
-) -> Result<T, Problem> {
-    let response = response.map_err(|err| {
-        tracing::warn!(error = %err, peer.service = service, "call failed");
-        Problem::unavailable(service)
-    })?;
+) -> Result<T, UpstreamError> {
+    let response = response.map_err(|source| UpstreamError::Unreachable { peer, source })?;
     let status = response.status();
     if !status.is_success() {
-        tracing::warn!(
-            status = status.as_u16(),
-            peer.service = service,
-            "answered an error"
-        );
-        return Err(Problem::unavailable(service));
+        return Err(UpstreamError::Refused { peer, status });
     }
-    response.json().await.map_err(|err| {
-        tracing::warn!(error = %err, peer.service = service, "unreadable answer");
-        Problem::unavailable(service)
-    })
+    response
+        .json()
+        .await
+        .map_err(|source| UpstreamError::Unreadable { peer, source })
 }
 
 #[cfg(test)]

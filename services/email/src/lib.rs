@@ -9,17 +9,15 @@ mod outbox;
 mod render;
 mod store;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::Router;
-use messaging::{Background, Broker, ConsumerConfig, QueueSpec};
-use serving::{CancellationToken, Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use messaging::{ConsumerConfig, QueueSpec};
+use serving::{Background, Readiness, ServeConfig, Service, Started, postgres::Database};
+use sqlx::{PgPool, migrate::Migrator};
 
 pub use mailer::Mailer;
 pub use render::{Rendered, confirmation, format_money};
-
-pub const DEFAULT_PORT: u16 = 8107;
 
 /// Messages taken from the queue ahead of the one being handled.
 const PREFETCH: u16 = 10;
@@ -33,8 +31,8 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the sent-mail ledger (`email`).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
     /// SMTP relay, `smtp://host:port` (credentials as `smtp://user:pass@host:port`).
     /// Without it mails are logged and kept at `GET /emails` for development.
     #[arg(long, env = "SMTP_URL")]
@@ -50,43 +48,58 @@ pub struct Config {
     pub consumer: ConsumerConfig,
 }
 
-/// Connects, migrates, starts the consumer and returns the router.
-pub async fn build(
-    config: &Config,
-    shutdown: CancellationToken,
-) -> anyhow::Result<(Router, Background)> {
-    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from)?;
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    let broker = config.consumer.broker("email");
-    let pause = config.consumer.retry_pause();
-    Ok(start(pool, broker, mailer, &config.serve, pause, shutdown))
+/// The service, connected and migrated, with its mailer; the consumer starts with
+/// [`Service::start`].
+pub struct Email {
+    pool: PgPool,
+    mailer: Mailer,
+    config: Config,
 }
 
-/// The consumer and the router on an already migrated pool; tests call this.
-pub fn start(
-    pool: PgPool,
-    broker: Broker,
-    mailer: Mailer,
-    serve: &ServeConfig,
-    retry_pause: Duration,
-    shutdown: CancellationToken,
-) -> (Router, Background) {
-    let routes = match mailer.dev_outbox() {
-        Some(outbox) => outbox::routes(outbox.clone()),
-        None => Router::new(),
-    };
-    let handler = consumer::OrderPlacedHandler::new(pool.clone(), mailer, retry_pause);
-    let mut consumers = Background::default();
-    consumers.spawn(messaging::consume(
-        broker.clone(),
-        QueueSpec::EMAIL,
-        PREFETCH,
-        Arc::new(handler),
-        shutdown,
-    ));
-    let readiness =
-        serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
-    let router = serving::http::skeleton(routes, readiness, serve);
-    (router, consumers)
+impl Service for Email {
+    const NAME: &'static str = "email";
+    const DEFAULT_PORT: u16 = 8107;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let mailer = Mailer::new(config.smtp_url.as_deref(), &config.smtp_from)?;
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        Ok(Self {
+            pool,
+            mailer,
+            config,
+        })
+    }
+
+    fn start(self) -> Started {
+        let routes = match self.mailer.dev_outbox() {
+            Some(outbox) => outbox::routes(outbox.clone()),
+            None => Router::new(),
+        };
+        let broker = self.config.consumer.broker(Self::NAME);
+        let handler = consumer::OrderPlacedHandler::new(
+            self.pool.clone(),
+            self.mailer,
+            self.config.consumer.retry_pause(),
+        );
+        let mut background = Background::default();
+        let consuming = broker.clone();
+        background.spawn(move |stop| {
+            messaging::consume(
+                consuming,
+                QueueSpec::EMAIL,
+                PREFETCH,
+                Arc::new(handler),
+                stop,
+            )
+        });
+        let readiness = serving::postgres::readiness(Readiness::new(), self.pool)
+            .with_check("rabbitmq", broker.probe());
+        let router = serving::http::skeleton(routes, readiness, &self.config.serve);
+        Started { router, background }
+    }
 }

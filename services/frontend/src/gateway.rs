@@ -37,7 +37,7 @@ pub struct ApiProblem {
 pub enum GatewayError {
     /// No answer, a timeout, a 5xx or an answer that makes no sense: the shop is down.
     #[error("the gateway is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Outage),
     /// A 4xx: the request was refused, for the reason given.
     #[error("the gateway refused the request: {} {}", .0.status, .0.title)]
     Refused(ApiProblem),
@@ -48,6 +48,37 @@ impl GatewayError {
         match self {
             GatewayError::Refused(problem) => Some(problem.status),
             GatewayError::Unavailable(_) => None,
+        }
+    }
+}
+
+/// How the gateway failed to answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Outage {
+    #[error("no answer in time")]
+    Timeout,
+    #[error("cannot connect")]
+    CannotConnect,
+    #[error(transparent)]
+    Transport(reqwest::Error),
+    #[error("answered {0}")]
+    ServerError(StatusCode),
+    #[error("unreadable {status} answer: {source}")]
+    Unreadable {
+        status: StatusCode,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl From<reqwest::Error> for Outage {
+    fn from(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            Outage::Timeout
+        } else if err.is_connect() {
+            Outage::CannotConnect
+        } else {
+            Outage::Transport(err)
         }
     }
 }
@@ -258,19 +289,18 @@ async fn fetch<T: DeserializeOwned>(request: TracedRequest) -> Answer<T> {
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|err| GatewayError::Unavailable(describe(&err)))?;
+        .map_err(|err| GatewayError::Unavailable(err.into()))?;
     let status = response.status();
     let bytes = response
         .bytes()
         .await
-        .map_err(|err| GatewayError::Unavailable(describe(&err)))?;
+        .map_err(|err| GatewayError::Unavailable(err.into()))?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|err| {
-            GatewayError::Unavailable(format!("unreadable {status} answer: {err}"))
-        });
+        return serde_json::from_slice(&bytes)
+            .map_err(|source| GatewayError::Unavailable(Outage::Unreadable { status, source }));
     }
     if status.is_server_error() {
-        return Err(GatewayError::Unavailable(format!("answered {status}")));
+        return Err(GatewayError::Unavailable(Outage::ServerError(status)));
     }
     Err(GatewayError::Refused(problem_of(status, &bytes)))
 }
@@ -288,16 +318,6 @@ fn problem_of(status: StatusCode, body: &[u8]) -> ApiProblem {
             .to_owned();
     }
     problem
-}
-
-fn describe(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
-        "no answer in time".to_owned()
-    } else if err.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        err.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use axum::{
     response::Response,
     routing::get,
 };
-use serving::{Readiness, ServeConfig};
+use serving::{Readiness, ServeConfig, Service, Started};
 
 pub use crate::{
     csrf::CsrfKey,
@@ -34,8 +34,6 @@ pub use crate::{
     session::{CookiePolicy, Visitor},
     views::Chrome,
 };
-
-pub const DEFAULT_PORT: u16 = 8080;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(about = "microshop frontend: the shop's web pages")]
@@ -88,35 +86,56 @@ impl AppState {
     }
 }
 
-/// Reads the config and returns the app's router.
-pub fn build(config: &Config) -> anyhow::Result<Router> {
-    let csrf = match config.csrf_secret.as_deref().filter(|s| !s.is_empty()) {
-        Some(secret) => CsrfKey::from_secret(secret),
-        None => {
-            tracing::warn!(
-                "CSRF_SECRET is not set: using a random key, valid only in this process"
-            );
-            CsrfKey::random()
-        }
-    };
-    // Below the frontend's own timeout, so a slow gateway gets the friendly page.
-    let timeout = config
-        .serve
-        .request_timeout()
-        .saturating_sub(Duration::from_secs(1))
-        .max(Duration::from_secs(1));
-    let state = AppState {
-        gateway: Gateway::new(&config.gateway_url, timeout)?,
-        csrf,
-        cookies: CookiePolicy {
-            secure: config.cookie_secure,
-        },
-    };
-    Ok(router(state, &config.serve))
+/// The service: its state read from the config.
+pub struct Frontend {
+    state: AppState,
+    serve: ServeConfig,
 }
 
-/// The app for a given state; tests call this.
-pub fn router(state: AppState, serve: &ServeConfig) -> Router {
+impl Service for Frontend {
+    const NAME: &'static str = "frontend";
+    const DEFAULT_PORT: u16 = 8080;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let csrf = match config.csrf_secret.as_deref().filter(|s| !s.is_empty()) {
+            Some(secret) => CsrfKey::from_secret(secret),
+            None => {
+                tracing::warn!(
+                    "CSRF_SECRET is not set: using a random key, valid only in this process"
+                );
+                CsrfKey::random()
+            }
+        };
+        // Below the frontend's own timeout, so a slow gateway gets the friendly page.
+        let timeout = config
+            .serve
+            .request_timeout()
+            .saturating_sub(Duration::from_secs(1))
+            .max(Duration::from_secs(1));
+        let state = AppState {
+            gateway: Gateway::new(&config.gateway_url, timeout)?,
+            csrf,
+            cookies: CookiePolicy {
+                secure: config.cookie_secure,
+            },
+        };
+        Ok(Self {
+            state,
+            serve: config.serve,
+        })
+    }
+
+    fn start(self) -> Started {
+        Started::routes_only(router(self.state, &self.serve))
+    }
+}
+
+fn router(state: AppState, serve: &ServeConfig) -> Router {
     let pages = Router::new()
         .merge(pages::routes())
         .merge(cart::routes())

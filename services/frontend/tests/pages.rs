@@ -17,7 +17,7 @@ use support::{
 
 #[tokio::test]
 async fn a_first_visit_gets_an_http_only_lax_session_cookie() {
-    let app = frontend(&dead_gateway_url().await);
+    let app = frontend(&dead_gateway_url().await).await;
     let page = send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
     assert_eq!(page.status, StatusCode::OK);
     let cookies = page.set_cookies();
@@ -50,7 +50,7 @@ async fn a_first_visit_gets_an_http_only_lax_session_cookie() {
 
 #[tokio::test]
 async fn a_returning_visitor_keeps_the_session() {
-    let browser = Browser::new(frontend(&dead_gateway_url().await));
+    let browser = Browser::new(frontend(&dead_gateway_url().await).await);
     let page = browser.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.set_cookies().is_empty(), "{:?}", page.set_cookies());
@@ -59,7 +59,7 @@ async fn a_returning_visitor_keeps_the_session() {
 
 #[tokio::test]
 async fn the_stylesheet_and_pictures_are_served_with_their_types() {
-    let app = frontend(&dead_gateway_url().await);
+    let app = frontend(&dead_gateway_url().await).await;
     let cases = [
         (
             "/static/style.css",
@@ -108,7 +108,7 @@ async fn the_stylesheet_and_pictures_are_served_with_their_types() {
 
 #[tokio::test]
 async fn posts_without_a_valid_csrf_token_are_refused() {
-    let browser = Browser::new(frontend(&dead_gateway_url().await));
+    let browser = Browser::new(frontend(&dead_gateway_url().await).await);
     let other_session = Browser::new(browser.app.clone()).csrf_token();
     let valid = browser.csrf_token();
     let last = if valid.ends_with('0') { '1' } else { '0' };
@@ -147,7 +147,7 @@ async fn posts_without_a_valid_csrf_token_are_refused() {
 
 #[tokio::test]
 async fn a_gateway_that_does_not_answer_gets_a_friendly_503() {
-    let browser = Browser::new(frontend(&dead_gateway_url().await));
+    let browser = Browser::new(frontend(&dead_gateway_url().await).await);
     for path in ["/", "/products/cast-iron-skillet", "/cart", "/checkout"] {
         let page = browser.get(path).await;
         assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
@@ -166,7 +166,7 @@ async fn a_gateway_that_does_not_answer_gets_a_friendly_503() {
 
 #[tokio::test]
 async fn unknown_pages_are_a_friendly_404() {
-    let browser = Browser::new(frontend(&dead_gateway_url().await));
+    let browser = Browser::new(frontend(&dead_gateway_url().await).await);
     let page = browser.get("/no/such/page").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("Page not found"));
@@ -179,7 +179,7 @@ async fn unknown_pages_are_a_friendly_404() {
 #[tokio::test]
 async fn home_lists_products_with_prices_and_the_cart_count() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser.get("/?q=%20pan%20&page=abc").await;
     assert_eq!(page.status, StatusCode::OK);
     for text in [
@@ -208,7 +208,7 @@ async fn home_lists_products_with_prices_and_the_cart_count() {
 #[tokio::test]
 async fn a_product_page_offers_add_to_cart_and_an_unknown_one_says_why() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser.get("/products/cast-iron-skillet").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<h1>Cast Iron Skillet</h1>") && page.body.contains("$39.00"));
@@ -226,7 +226,7 @@ async fn a_product_page_offers_add_to_cart_and_an_unknown_one_says_why() {
 #[tokio::test]
 async fn adding_to_the_cart_goes_to_the_cart_under_the_session() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser
         .post(
             "/cart/add",
@@ -252,7 +252,7 @@ async fn adding_to_the_cart_goes_to_the_cart_under_the_session() {
 #[tokio::test]
 async fn a_refused_add_shows_the_problem_beside_the_quantity() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser
         .post(
             "/cart/add",
@@ -289,7 +289,7 @@ async fn a_refused_add_shows_the_problem_beside_the_quantity() {
 #[tokio::test]
 async fn the_cart_shows_each_line_with_its_total() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser.get("/cart").await;
     assert_eq!(page.status, StatusCode::OK);
     for text in [
@@ -338,7 +338,7 @@ const ADDRESS: [(&str, &str); 6] = [
 #[tokio::test]
 async fn checkout_places_one_order_under_the_forms_idempotency_key() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let form = browser.get("/checkout").await;
     assert_eq!(form.status, StatusCode::OK);
     let key = form
@@ -386,7 +386,7 @@ async fn checkout_places_one_order_under_the_forms_idempotency_key() {
 #[tokio::test]
 async fn a_refused_checkout_keeps_the_values_but_never_the_card() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let mut fields = ADDRESS.to_vec();
     fields.extend([
         ("card.number", BAD_CARD),
@@ -425,7 +425,7 @@ async fn a_refused_checkout_keeps_the_values_but_never_the_card() {
 #[tokio::test]
 async fn a_shipping_quote_is_shown_with_the_form_kept() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let mut fields = ADDRESS.to_vec();
     fields.push(("idempotency_key", "4b7f7d2e-0a4c-4d8e-9f1a-3c2b1a0f9e8d"));
     let page = browser.post("/checkout/quote", &fields).await;
@@ -449,7 +449,7 @@ async fn a_shipping_quote_is_shown_with_the_form_kept() {
 #[tokio::test]
 async fn an_order_in_a_status_the_shop_does_not_know_is_refused_not_shown_as_another() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser.get(&format!("/orders/{SHIPPED_ORDER_ID}")).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.body.contains("The shop is taking a short break"));
@@ -464,7 +464,7 @@ async fn an_order_in_a_status_the_shop_does_not_know_is_refused_not_shown_as_ano
 #[tokio::test]
 async fn the_order_page_and_its_status_endpoint() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser.get(&format!("/orders/{ORDER_ID}")).await;
     assert_eq!(page.status, StatusCode::OK);
     for text in [
@@ -495,7 +495,7 @@ async fn the_order_page_and_its_status_endpoint() {
 #[tokio::test]
 async fn a_signed_in_visitor_reads_orders_through_the_account_route() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::signed_in(frontend(&gateway.url()), TOKEN);
+    let browser = Browser::signed_in(frontend(&gateway.url()).await, TOKEN);
     let page = browser.get(&format!("/orders/{ORDER_ID}")).await;
     assert_eq!(page.status, StatusCode::OK);
     let seen = gateway.seen_at("GET", &format!("/api/v1/me/orders/{ORDER_ID}"));
@@ -518,7 +518,7 @@ async fn a_signed_in_visitor_reads_orders_through_the_account_route() {
 #[tokio::test]
 async fn signing_in_keeps_the_token_and_moves_the_guest_cart() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser
         .post(
             "/login",
@@ -559,7 +559,7 @@ async fn signing_in_keeps_the_token_and_moves_the_guest_cart() {
 #[tokio::test]
 async fn a_wrong_password_is_told_on_the_form() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     let page = browser
         .post(
             "/login",
@@ -583,7 +583,7 @@ async fn a_wrong_password_is_told_on_the_form() {
 #[tokio::test]
 async fn signed_in_visitors_use_the_me_routes_with_their_token() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::signed_in(frontend(&gateway.url()), TOKEN);
+    let browser = Browser::signed_in(frontend(&gateway.url()).await, TOKEN);
     let page = browser.get("/checkout").await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(
@@ -623,7 +623,7 @@ async fn signed_in_visitors_use_the_me_routes_with_their_token() {
 #[tokio::test]
 async fn an_expired_sign_in_clears_the_token_and_asks_to_sign_in_again() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::signed_in(frontend(&gateway.url()), EXPIRED_TOKEN);
+    let browser = Browser::signed_in(frontend(&gateway.url()).await, EXPIRED_TOKEN);
     let page = browser.get("/cart").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/login?next=%2Fcart");
@@ -639,7 +639,7 @@ async fn an_expired_sign_in_clears_the_token_and_asks_to_sign_in_again() {
 #[tokio::test]
 async fn guests_are_sent_to_sign_in_for_account_pages() {
     let gateway = StandInGateway::start().await;
-    let browser = Browser::new(frontend(&gateway.url()));
+    let browser = Browser::new(frontend(&gateway.url()).await);
     for (path, next) in [
         ("/account", "%2Faccount"),
         ("/account/orders", "%2Faccount%2Forders"),

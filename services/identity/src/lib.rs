@@ -8,13 +8,10 @@ mod store;
 mod throttle;
 mod token;
 
-use axum::Router;
-use serving::{Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use serving::{Readiness, ServeConfig, Service, Started, postgres::Database};
+use sqlx::{PgPool, migrate::Migrator};
 
 pub use token::TokenConfig;
-
-pub const DEFAULT_PORT: u16 = 8103;
 
 /// The `users` schema, applied at start.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -25,24 +22,42 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the accounts (`users`).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
     #[command(flatten)]
     pub token: TokenConfig,
 }
 
-/// Connects, migrates and returns the app's router.
-pub async fn build(config: &Config) -> anyhow::Result<Router> {
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    Ok(router(pool, &config.serve, config.token.clone()))
+/// The service, connected and migrated.
+pub struct Identity {
+    pool: PgPool,
+    config: Config,
 }
 
-/// The app on an already migrated pool; tests call this.
-pub fn router(pool: PgPool, serve: &ServeConfig, token: TokenConfig) -> Router {
-    // Pay for the dummy hash now, or the first login with an unknown e-mail would be
-    // measurably slower than a wrong password.
-    password::warm_up();
-    let readiness = serving::postgres::readiness(Readiness::new(), pool.clone());
-    serving::http::skeleton(routes::routes(pool, token), readiness, serve)
+impl Service for Identity {
+    const NAME: &'static str = "identity";
+    const DEFAULT_PORT: u16 = 8103;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        // Pay for the dummy hash now, or the first login with an unknown e-mail would be
+        // measurably slower than a wrong password.
+        password::warm_up();
+        Ok(Self { pool, config })
+    }
+
+    fn start(self) -> Started {
+        let readiness = serving::postgres::readiness(Readiness::new(), self.pool.clone());
+        let routes = routes::routes(self.pool, self.config.token);
+        Started::routes_only(serving::http::skeleton(
+            routes,
+            readiness,
+            &self.config.serve,
+        ))
+    }
 }

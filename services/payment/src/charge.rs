@@ -5,11 +5,37 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-/// What the mock processor answers for a card.
+/// What the mock processor answers for a card: the outcome of a charge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Approved,
     Declined(DeclineReason),
+}
+
+impl Decision {
+    /// The ledger's `outcome` column: `succeeded` or `failed`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Decision::Approved => "succeeded",
+            Decision::Declined(_) => "failed",
+        }
+    }
+
+    pub fn reason(self) -> Option<DeclineReason> {
+        match self {
+            Decision::Approved => None,
+            Decision::Declined(reason) => Some(reason),
+        }
+    }
+
+    /// Read back from the ledger's `outcome` and `reason`; `None` for a pair it cannot hold.
+    pub fn from_ledger(outcome: &str, reason: Option<&str>) -> Option<Self> {
+        match (outcome, reason) {
+            ("succeeded", None) => Some(Decision::Approved),
+            ("failed", Some(reason)) => DeclineReason::parse(reason).map(Decision::Declined),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +53,15 @@ impl DeclineReason {
             DeclineReason::CardDeclined => "card_declined",
             DeclineReason::InsufficientFunds => "insufficient_funds",
         }
+    }
+
+    pub fn parse(reason: &str) -> Option<Self> {
+        [
+            DeclineReason::CardDeclined,
+            DeclineReason::InsufficientFunds,
+        ]
+        .into_iter()
+        .find(|known| known.as_str() == reason)
     }
 }
 
@@ -74,6 +109,33 @@ mod tests {
         ];
         for (last4, expected, why) in cases {
             assert_eq!(decide(last4), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn every_decision_reads_back_from_the_ledger_as_it_was_written() {
+        for decision in [
+            Decision::Approved,
+            Decision::Declined(DeclineReason::CardDeclined),
+            Decision::Declined(DeclineReason::InsufficientFunds),
+        ] {
+            let reason = decision.reason().map(DeclineReason::as_str);
+            assert_eq!(
+                Decision::from_ledger(decision.outcome(), reason),
+                Some(decision)
+            );
+        }
+        for (outcome, reason) in [
+            ("succeeded", Some("card_declined")),
+            ("failed", None),
+            ("failed", Some("stolen")),
+            ("pending", None),
+        ] {
+            assert_eq!(
+                Decision::from_ledger(outcome, reason),
+                None,
+                "{outcome} {reason:?}"
+            );
         }
     }
 

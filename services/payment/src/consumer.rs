@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use wire::events::{OrderPlaced, PaymentFailed, PaymentSucceeded};
 
 use crate::{
-    charge::{self, Decision},
+    charge::{self, Decision, DeclineReason},
     store::{self, Charge},
 };
 
@@ -47,8 +47,8 @@ impl Handler for OrderPlacedHandler {
         };
         tracing::info!(
             order.id = %charge.order_id,
-            payment.outcome = charge.outcome,
-            payment.reason = charge.reason,
+            payment.outcome = charge.decision.outcome(),
+            payment.reason = charge.decision.reason().map(DeclineReason::as_str),
             duplicate = !first,
             "charge {}",
             if first { "recorded" } else { "already recorded; re-publishing its outcome" },
@@ -74,15 +74,10 @@ fn charge_for(message: &Incoming) -> Result<Charge, String> {
     if order.total.amount_minor < 0 {
         return Err("the total is negative".into());
     }
-    let (outcome, reason) = match charge::decide(&order.card.last4) {
-        Decision::Approved => ("succeeded", None),
-        Decision::Declined(reason) => ("failed", Some(reason.as_str().to_owned())),
-    };
     Ok(Charge {
         order_id,
         transaction_id: charge::transaction_id(order_id),
-        outcome: outcome.to_owned(),
-        reason,
+        decision: charge::decide(&order.card.last4),
         amount_minor: order.total.amount_minor,
         currency: order.total.currency.code().to_owned(),
         card_last4: order.card.last4,
@@ -92,18 +87,18 @@ fn charge_for(message: &Incoming) -> Result<Charge, String> {
 /// Publishes the recorded outcome to `order-events`, routed by its event name.
 async fn publish_outcome(publisher: &Publisher, charge: &Charge) -> Result<(), PublishError> {
     let order_id = charge.order_id;
-    match &charge.reason {
-        None => {
+    match charge.decision {
+        Decision::Approved => {
             let paid = PaymentSucceeded {
                 order_id,
                 transaction_id: charge.transaction_id.clone(),
             };
             publisher.publish(&paid).await
         }
-        Some(reason) => {
+        Decision::Declined(reason) => {
             let failed = PaymentFailed {
                 order_id,
-                reason: reason.clone(),
+                reason: reason.as_str().to_owned(),
             };
             publisher.publish(&failed).await
         }

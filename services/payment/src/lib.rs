@@ -6,16 +6,13 @@ mod charge;
 mod consumer;
 mod store;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use axum::Router;
-use messaging::{Background, Broker, ConsumerConfig, QueueSpec};
-use serving::{CancellationToken, Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use messaging::{Broker, ConsumerConfig, QueueSpec};
+use serving::{Background, Readiness, ServeConfig, Service, Started, postgres::Database};
+use sqlx::{PgPool, migrate::Migrator};
 
-pub use charge::{Decision, decide, transaction_id};
-
-pub const DEFAULT_PORT: u16 = 8106;
+pub use charge::{Decision, DeclineReason, decide, transaction_id};
 
 /// Messages taken from the queue ahead of the one being handled.
 const PREFETCH: u16 = 10;
@@ -29,43 +26,52 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the charges ledger (`payments`).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
     #[command(flatten)]
     pub consumer: ConsumerConfig,
 }
 
-/// Connects, migrates, starts the consumer and returns the router.
-pub async fn build(
-    config: &Config,
-    shutdown: CancellationToken,
-) -> anyhow::Result<(Router, Background)> {
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    let broker = config.consumer.broker("payment");
-    let pause = config.consumer.retry_pause();
-    Ok(start(pool, broker, &config.serve, pause, shutdown))
+/// The service, connected and migrated; its consumer starts with [`Service::start`].
+pub struct Payment {
+    pool: PgPool,
+    config: Config,
 }
 
-/// The consumer and the router on an already migrated pool; tests call this.
-pub fn start(
-    pool: PgPool,
-    broker: Broker,
-    serve: &ServeConfig,
-    retry_pause: Duration,
-    shutdown: CancellationToken,
-) -> (Router, Background) {
-    let handler = consumer::OrderPlacedHandler::new(pool.clone(), retry_pause);
-    let mut consumers = Background::default();
-    consumers.spawn(messaging::consume(
-        broker.clone(),
-        QueueSpec::PAYMENT,
-        PREFETCH,
-        Arc::new(handler),
-        shutdown,
-    ));
-    let readiness =
-        serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
-    let router = serving::http::skeleton(Router::new(), readiness, serve);
-    (router, consumers)
+impl Service for Payment {
+    const NAME: &'static str = "payment";
+    const DEFAULT_PORT: u16 = 8106;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        Ok(Self { pool, config })
+    }
+
+    fn start(self) -> Started {
+        let broker: Broker = self.config.consumer.broker(Self::NAME);
+        let handler = consumer::OrderPlacedHandler::new(
+            self.pool.clone(),
+            self.config.consumer.retry_pause(),
+        );
+        let mut background = Background::default();
+        let consuming = broker.clone();
+        background.spawn(move |stop| {
+            messaging::consume(
+                consuming,
+                QueueSpec::PAYMENT,
+                PREFETCH,
+                Arc::new(handler),
+                stop,
+            )
+        });
+        let readiness = serving::postgres::readiness(Readiness::new(), self.pool)
+            .with_check("rabbitmq", broker.probe());
+        let router = serving::http::skeleton(axum::Router::new(), readiness, &self.config.serve);
+        Started { router, background }
+    }
 }

@@ -6,17 +6,54 @@ use sqlx::PgPool;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use crate::charge::{Decision, DeclineReason};
+
 /// A charge as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub order_id: Uuid,
     pub transaction_id: String,
-    /// `succeeded` or `failed`.
-    pub outcome: String,
-    pub reason: Option<String>,
+    pub decision: Decision,
     pub amount_minor: i64,
     pub currency: String,
     pub card_last4: String,
+}
+
+/// A ledger row; its `outcome` and `reason` columns hold the [`Decision`].
+#[derive(sqlx::FromRow)]
+struct Row {
+    order_id: Uuid,
+    transaction_id: String,
+    outcome: String,
+    reason: Option<String>,
+    amount_minor: i64,
+    currency: String,
+    card_last4: String,
+}
+
+impl TryFrom<Row> for Charge {
+    type Error = sqlx::Error;
+
+    fn try_from(row: Row) -> Result<Self, sqlx::Error> {
+        let decision =
+            Decision::from_ledger(&row.outcome, row.reason.as_deref()).ok_or_else(|| {
+                sqlx::Error::Decode(
+                    format!(
+                        "charge outcome {:?} with reason {:?}",
+                        row.outcome, row.reason
+                    )
+                    .into(),
+                )
+            })?;
+        Ok(Charge {
+            order_id: row.order_id,
+            transaction_id: row.transaction_id,
+            decision,
+            amount_minor: row.amount_minor,
+            currency: row.currency,
+            card_last4: row.card_last4,
+        })
+    }
 }
 
 /// Records `charge` unless the order has one already; answers the recorded charge and
@@ -30,8 +67,8 @@ pub async fn record(pool: &PgPool, charge: &Charge) -> Result<(Charge, bool), sq
     )
     .bind(charge.order_id)
     .bind(&charge.transaction_id)
-    .bind(&charge.outcome)
-    .bind(&charge.reason)
+    .bind(charge.decision.outcome())
+    .bind(charge.decision.reason().map(DeclineReason::as_str))
     .bind(charge.amount_minor)
     .bind(&charge.currency)
     .bind(&charge.card_last4)
@@ -40,7 +77,7 @@ pub async fn record(pool: &PgPool, charge: &Charge) -> Result<(Charge, bool), sq
     .await?
     .rows_affected()
         == 1;
-    let recorded = sqlx::query_as(
+    let recorded: Row = sqlx::query_as(
         "SELECT order_id, transaction_id, outcome, reason, amount_minor, currency, card_last4
          FROM charges WHERE order_id = $1",
     )
@@ -48,5 +85,5 @@ pub async fn record(pool: &PgPool, charge: &Charge) -> Result<(Charge, bool), sq
     .fetch_one(pool)
     .instrument(serving::db_span!("postgresql", "SELECT", "charges"))
     .await?;
-    Ok((recorded, inserted))
+    Ok((recorded.try_into()?, inserted))
 }

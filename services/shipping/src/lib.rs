@@ -8,17 +8,15 @@ mod quote;
 mod routes;
 mod store;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::Router;
-use messaging::{Background, Broker, ConsumerConfig, QueueSpec};
-use serving::{CancellationToken, Readiness, ServeConfig};
-use sqlx::{PgPool, migrate::Migrator, postgres::PgConnectOptions};
+use messaging::{Broker, ConsumerConfig, QueueSpec};
+use serving::{Background, Readiness, ServeConfig, Service, Started, postgres::Database};
+use sqlx::{PgPool, migrate::Migrator};
 
 pub use quote::quote;
 pub use store::tracking_id;
-
-pub const DEFAULT_PORT: u16 = 8105;
 
 /// Messages taken from each queue ahead of the one being handled.
 const PREFETCH: u16 = 10;
@@ -32,53 +30,66 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
     /// PostgreSQL database holding the shipments ledger (`shipping`).
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub database: Database,
     #[command(flatten)]
     pub consumer: ConsumerConfig,
 }
 
-/// Connects, migrates, starts the consumers and returns the router.
-pub async fn build(
-    config: &Config,
-    shutdown: CancellationToken,
-) -> anyhow::Result<(Router, Background)> {
-    let options: PgConnectOptions = config.database_url.parse()?;
-    let pool = serving::postgres::connect_and_migrate(options, &MIGRATOR).await?;
-    let broker = config.consumer.broker("shipping");
-    let pause = config.consumer.retry_pause();
-    Ok(start(pool, broker, &config.serve, pause, shutdown))
-}
-
-/// The consumers and the router on an already migrated pool; tests call this.
-pub fn start(
+/// The service, connected and migrated; its consumers start with [`Service::start`].
+pub struct Shipping {
     pool: PgPool,
-    broker: Broker,
-    serve: &ServeConfig,
-    retry_pause: Duration,
-    shutdown: CancellationToken,
-) -> (Router, Background) {
-    let shipments = Arc::new(consumer::Shipments::new(pool.clone(), retry_pause));
-    let mut consumers = Background::default();
-    consumers.spawn(messaging::consume(
-        broker.clone(),
-        QueueSpec::SHIPPING,
-        PREFETCH,
-        Arc::new(consumer::OrderPlacedHandler(shipments.clone())),
-        shutdown.clone(),
-    ));
-    consumers.spawn(messaging::consume(
-        broker.clone(),
-        QueueSpec::SHIPPING_PAYMENT_FAILED,
-        PREFETCH,
-        Arc::new(consumer::PaymentFailedHandler(shipments)),
-        shutdown,
-    ));
-    (router(pool, &broker, serve), consumers)
+    config: Config,
 }
 
-/// The HTTP side alone: quotes and health.
-pub fn router(pool: PgPool, broker: &Broker, serve: &ServeConfig) -> Router {
+impl Service for Shipping {
+    const NAME: &'static str = "shipping";
+    const DEFAULT_PORT: u16 = 8105;
+    type Config = Config;
+
+    fn serve_config(config: &Config) -> &ServeConfig {
+        &config.serve
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
+        Ok(Self { pool, config })
+    }
+
+    fn start(self) -> Started {
+        let broker = self.config.consumer.broker(Self::NAME);
+        let shipments = Arc::new(consumer::Shipments::new(
+            self.pool.clone(),
+            self.config.consumer.retry_pause(),
+        ));
+        let mut background = Background::default();
+        let (consuming, placed) = (broker.clone(), shipments.clone());
+        background.spawn(move |stop| {
+            messaging::consume(
+                consuming,
+                QueueSpec::SHIPPING,
+                PREFETCH,
+                Arc::new(consumer::OrderPlacedHandler(placed)),
+                stop,
+            )
+        });
+        let consuming = broker.clone();
+        background.spawn(move |stop| {
+            messaging::consume(
+                consuming,
+                QueueSpec::SHIPPING_PAYMENT_FAILED,
+                PREFETCH,
+                Arc::new(consumer::PaymentFailedHandler(shipments)),
+                stop,
+            )
+        });
+        let router = router(self.pool, &broker, &self.config.serve);
+        Started { router, background }
+    }
+}
+
+/// The HTTP side: quotes and health.
+fn router(pool: PgPool, broker: &Broker, serve: &ServeConfig) -> Router {
     let readiness =
         serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
     serving::http::skeleton(routes::routes(), readiness, serve)

@@ -1,16 +1,17 @@
-//! A whole shop in one test process: every backend service built from its library, on
-//! the real PostgreSQL (one test database, a schema per service), the real Redis (a key
-//! prefix of its own) and the real RabbitMQ (a vhost of its own). Tests drive it over
-//! HTTP as the gateway would, and read each service's ledger to count effects.
+//! A whole shop in one test process: every backend service built and started from its
+//! config as its binary does (`serving::Service`), on the real PostgreSQL (one test
+//! database, a schema per service), the real Redis (a key prefix of its own) and the real
+//! RabbitMQ (a vhost of its own). Tests drive it over HTTP as the gateway would, and read
+//! each service's ledger to count effects.
 
 use std::time::Duration;
 
-use messaging::Broker;
+use messaging::ConsumerConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
-use serving::{CancellationToken, ServeConfig};
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
-use test_support::{RabbitVhost, TestServer, schema_pool, unique_name, wait_until};
+use test_support::{RabbitVhost, TestService, schema_pool, unique_name, wait_until};
 use uuid::Uuid;
 
 /// The test cards of DESIGN.md.
@@ -23,18 +24,16 @@ const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 pub struct Shop {
     pub vhost: RabbitVhost,
-    pub checkout: TestServer,
-    pub cart: TestServer,
-    pub email: TestServer,
+    pub checkout: TestService,
+    pub cart: TestService,
+    pub email: TestService,
     pub orders: PgPool,
     pub payments: PgPool,
     pub shipments: PgPool,
     pub emails: PgPool,
-    _catalog: TestServer,
-    _shipping: TestServer,
-    _payment: TestServer,
-    shutdown: CancellationToken,
-    background: Vec<tokio::task::JoinHandle<()>>,
+    catalog: TestService,
+    shipping: TestService,
+    payment: TestService,
 }
 
 impl Shop {
@@ -43,9 +42,10 @@ impl Shop {
         Self::open_with(database.clone(), database, RETRY_PAUSE).await
     }
 
-    /// Starts every service on `database`, checkout on `checkout_pool` (the same
-    /// database, reached another way: through an outage proxy) with its own first
-    /// pause before an outcome event is retried.
+    /// Starts every service on `database`, checkout on the database `checkout_pool`
+    /// reaches (the same one, reached another way: through an outage proxy) with its own
+    /// first pause before an outcome event is retried. Each service is built and started
+    /// from its config, as its binary does.
     pub async fn open_with(
         database: PgPool,
         checkout_pool: PgPool,
@@ -61,74 +61,63 @@ impl Shop {
             .try_init();
         let vhost = RabbitVhost::create();
         let serve = ServeConfig::for_tests();
-        let shutdown = CancellationToken::new();
-        let broker = |name: &str| Broker::new(&vhost.url, name);
+        let consumer = |retry_pause: Duration| ConsumerConfig {
+            amqp_url: vhost.url.clone(),
+            retry_pause_ms: retry_pause.as_millis() as u64,
+        };
 
         let catalog_db = schema_pool(&database, "catalog", &catalog::MIGRATOR).await;
-        let catalog = TestServer::spawn(catalog::router(catalog_db, &serve)).await;
+        let catalog = TestService::start::<catalog::Catalog>(catalog::Config {
+            serve: serve.clone(),
+            database: Database::of(&catalog_db),
+        })
+        .await;
 
         let payments = schema_pool(&database, "payment", &payment::MIGRATOR).await;
-        let (router, payment_consumers) = payment::start(
-            payments.clone(),
-            broker("payment"),
-            &serve,
-            RETRY_PAUSE,
-            shutdown.clone(),
-        );
-        let payment = TestServer::spawn(router).await;
+        let payment = TestService::start::<payment::Payment>(payment::Config {
+            serve: serve.clone(),
+            database: Database::of(&payments),
+            consumer: consumer(RETRY_PAUSE),
+        })
+        .await;
 
         let shipments = schema_pool(&database, "shipping", &shipping::MIGRATOR).await;
-        let (router, shipping_consumers) = shipping::start(
-            shipments.clone(),
-            broker("shipping"),
-            &serve,
-            RETRY_PAUSE,
-            shutdown.clone(),
-        );
-        let shipping = TestServer::spawn(router).await;
+        let shipping = TestService::start::<shipping::Shipping>(shipping::Config {
+            serve: serve.clone(),
+            database: Database::of(&shipments),
+            consumer: consumer(RETRY_PAUSE),
+        })
+        .await;
 
         let emails = schema_pool(&database, "email", &email::MIGRATOR).await;
-        let mailer = email::Mailer::new(None, "microshop <orders@microshop.dev>").expect("mailer");
-        let (router, email_consumers) = email::start(
-            emails.clone(),
-            broker("email"),
-            mailer,
-            &serve,
-            RETRY_PAUSE,
-            shutdown.clone(),
-        );
-        let email = TestServer::spawn(router).await;
+        let email = TestService::start::<email::Email>(email::Config {
+            serve: serve.clone(),
+            database: Database::of(&emails),
+            smtp_url: None,
+            smtp_from: "microshop <orders@microshop.dev>".into(),
+            consumer: consumer(RETRY_PAUSE),
+        })
+        .await;
 
-        let cart_config = cart::Config {
+        let cart = TestService::start::<cart::Cart>(cart::Config {
             serve: serve.clone(),
             redis_url: std::env::var("REDIS_URL").expect("REDIS_URL (set in .cargo/config.toml)"),
             catalog_url: catalog.url(""),
             key_prefix: format!("{}:", unique_name("flow")),
             ttl_secs: 10_800,
-        };
-        let cart = TestServer::spawn(cart::build(&cart_config).await.expect("cart starts")).await;
+        })
+        .await;
 
-        let checkout_config = checkout::Config {
+        let checkout = TestService::start::<checkout::Checkout>(checkout::Config {
             serve: serve.clone(),
-            database_url: String::new(),
-            consumer: messaging::ConsumerConfig {
-                amqp_url: vhost.url.clone(),
-                retry_pause_ms: checkout_retry_pause.as_millis() as u64,
-            },
+            database: Database::of(&checkout_pool),
+            consumer: consumer(checkout_retry_pause),
             cart_url: cart.url(""),
             catalog_url: catalog.url(""),
             shipping_url: shipping.url(""),
-        };
-        let app = checkout::start(checkout_pool, &checkout_config, shutdown.clone())
-            .expect("checkout starts");
-        let checkout = TestServer::spawn(app.router.clone()).await;
+        })
+        .await;
 
-        let background = vec![
-            tokio::spawn(app.stopped()),
-            tokio::spawn(payment_consumers.stopped()),
-            tokio::spawn(shipping_consumers.stopped()),
-            tokio::spawn(email_consumers.stopped()),
-        ];
         let shop = Self {
             vhost,
             checkout,
@@ -138,18 +127,16 @@ impl Shop {
             payments,
             shipments,
             emails,
-            _catalog: catalog,
-            _shipping: shipping,
-            _payment: payment,
-            shutdown,
-            background,
+            catalog,
+            shipping,
+            payment,
         };
         shop.wait_until_ready().await;
         shop
     }
 
     async fn wait_until_ready(&self) {
-        for server in [&self.checkout, &self._payment, &self._shipping, &self.email] {
+        for server in [&self.checkout, &self.payment, &self.shipping, &self.email] {
             wait_until(
                 "every service is ready",
                 Duration::from_secs(30),
@@ -241,8 +228,15 @@ impl Shop {
 
     /// Stops the consumers and the relay, as SIGTERM would.
     pub async fn close(self) {
-        self.shutdown.cancel();
-        futures::future::join_all(self.background).await;
+        futures::future::join_all([
+            self.checkout.stop(),
+            self.payment.stop(),
+            self.shipping.stop(),
+            self.email.stop(),
+            self.cart.stop(),
+            self.catalog.stop(),
+        ])
+        .await;
     }
 }
 

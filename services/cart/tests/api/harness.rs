@@ -4,9 +4,9 @@
 use redis::aio::MultiplexedConnection;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use serving::ServeConfig;
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
-use test_support::{OutageProxy, TestServer, unique_name};
+use test_support::{OutageProxy, TestService, unique_name};
 use uuid::Uuid;
 
 pub const TTL_SECS: i64 = 10_800;
@@ -43,10 +43,19 @@ impl Shopper {
 }
 
 pub struct Shop {
-    pub cart: TestServer,
-    _catalog: TestServer,
+    pub cart: TestService,
+    _catalog: TestService,
     redis: MultiplexedConnection,
     prefix: String,
+}
+
+/// The real catalog on the test's database, asked whether a product exists.
+async fn catalog(pool: &PgPool) -> TestService {
+    TestService::start::<catalog::Catalog>(catalog::Config {
+        serve: ServeConfig::for_tests(),
+        database: Database::of(pool),
+    })
+    .await
 }
 
 pub fn redis_url() -> String {
@@ -60,20 +69,20 @@ impl Shop {
 
     /// A shop whose cart reaches Redis at `redis_url` (a proxy, in outage tests).
     pub async fn open_on(pool: PgPool, redis_url: &str) -> Self {
-        let catalog = TestServer::spawn(catalog::router(pool, &ServeConfig::for_tests())).await;
+        let catalog = catalog(&pool).await;
         let catalog_url = catalog.url("");
         Self::assemble(catalog, &catalog_url, redis_url).await
     }
 
     /// A shop whose cart reaches catalog through the returned proxy, to cut it off.
     pub async fn open_behind_catalog_proxy(pool: PgPool) -> (Self, OutageProxy) {
-        let catalog = TestServer::spawn(catalog::router(pool, &ServeConfig::for_tests())).await;
+        let catalog = catalog(&pool).await;
         let proxy = OutageProxy::start(catalog.addr).await;
         let shop = Self::assemble(catalog, &format!("http://{}", proxy.addr), &redis_url()).await;
         (shop, proxy)
     }
 
-    async fn assemble(catalog: TestServer, catalog_url: &str, redis_url: &str) -> Self {
+    async fn assemble(catalog: TestService, catalog_url: &str, redis_url: &str) -> Self {
         let prefix = format!("{}:", unique_name("cart-test"));
         let config = cart::Config {
             serve: ServeConfig::for_tests(),
@@ -82,7 +91,7 @@ impl Shop {
             key_prefix: prefix.clone(),
             ttl_secs: TTL_SECS as u64,
         };
-        let cart = TestServer::spawn(cart::build(&config).await.expect("cart builds")).await;
+        let cart = TestService::start::<cart::Cart>(config).await;
         let redis = redis::Client::open(self::redis_url())
             .expect("redis url")
             .get_multiplexed_async_connection()

@@ -12,9 +12,9 @@ use messaging::{
 use redis::aio::MultiplexedConnection;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use serving::{CancellationToken, ServeConfig};
+use serving::{ServeConfig, postgres::Database};
 use sqlx::{PgPool, postgres::PgPoolOptions};
-use test_support::{OutageProxy, RabbitVhost, TestServer, unique_name, wait_until};
+use test_support::{OutageProxy, RabbitVhost, TestServer, TestService, unique_name, wait_until};
 use uuid::Uuid;
 use wire::{Money, Quote, QuoteRequest};
 
@@ -92,16 +92,14 @@ fn shipping_stand_in() -> Router {
 }
 
 pub struct Shop {
-    pub checkout: TestServer,
+    pub checkout: TestService,
     pub orders: PgPool,
     pub vhost: RabbitVhost,
-    cart: TestServer,
-    _catalog: TestServer,
+    cart: TestService,
+    _catalog: TestService,
     _shipping: TestServer,
     redis: MultiplexedConnection,
     cart_prefix: String,
-    shutdown: CancellationToken,
-    app: Option<checkout::App>,
 }
 
 impl Shop {
@@ -145,21 +143,24 @@ impl Shop {
     ) -> Self {
         crate::logs::captured_logs();
         let catalog_db = catalog_schema(&orders).await;
-        let catalog =
-            TestServer::spawn(catalog::router(catalog_db, &ServeConfig::for_tests())).await;
+        let catalog = TestService::start::<catalog::Catalog>(catalog::Config {
+            serve: ServeConfig::for_tests(),
+            database: Database::of(&catalog_db),
+        })
+        .await;
         let shipping = TestServer::spawn(shipping_stand_in()).await;
         let cart_prefix = format!("{}:", unique_name("checkout-test"));
-        let cart_config = cart::Config {
+        let cart = TestService::start::<cart::Cart>(cart::Config {
             serve: ServeConfig::for_tests(),
             redis_url: redis_url(),
             catalog_url: catalog.url(""),
             key_prefix: cart_prefix.clone(),
             ttl_secs: 10_800,
-        };
-        let cart = TestServer::spawn(cart::build(&cart_config).await.expect("cart builds")).await;
+        })
+        .await;
         let mut config = checkout::Config {
             serve: ServeConfig::for_tests(),
-            database_url: String::new(),
+            database: Database::of(&orders),
             consumer: ConsumerConfig {
                 amqp_url: amqp_url.to_owned(),
                 retry_pause_ms: 5_000,
@@ -169,9 +170,7 @@ impl Shop {
             shipping_url: shipping.url(""),
         };
         rewire(&mut config);
-        let shutdown = CancellationToken::new();
-        let app = checkout::start(orders.clone(), &config, shutdown.clone()).expect("starts");
-        let checkout = TestServer::spawn(app.router.clone()).await;
+        let checkout = TestService::start::<checkout::Checkout>(config).await;
         let redis = redis::Client::open(redis_url())
             .unwrap()
             .get_multiplexed_async_connection()
@@ -186,8 +185,6 @@ impl Shop {
             _shipping: shipping,
             redis,
             cart_prefix,
-            shutdown,
-            app: Some(app),
         }
     }
 
@@ -349,19 +346,10 @@ impl Shop {
     }
 
     /// Stops the relay and the consumer and waits for them, as SIGTERM would.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(app) = self.app.take() {
-            tokio::time::timeout(Duration::from_secs(10), app.stopped())
-                .await
-                .expect("background tasks stop promptly");
-        }
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        tokio::time::timeout(Duration::from_secs(10), self.checkout.stop())
+            .await
+            .expect("background tasks stop promptly");
     }
 }
 

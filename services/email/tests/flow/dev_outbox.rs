@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use email::Mailer;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use test_support::wait_until;
@@ -18,7 +17,7 @@ async fn outbox(app: &EmailService) -> Vec<Value> {
 
 #[sqlx::test(migrator = "email::MIGRATOR")]
 async fn an_order_confirmation_is_rendered_into_the_dev_outbox_and_reported_sent(pool: PgPool) {
-    let app = EmailService::start(pool, Mailer::dev()).await;
+    let app = EmailService::start(pool, None).await;
     let order = order();
     app.place(&order).await;
 
@@ -69,7 +68,7 @@ async fn an_order_confirmation_is_rendered_into_the_dev_outbox_and_reported_sent
 
 #[sqlx::test(migrator = "email::MIGRATOR")]
 async fn the_same_order_twice_sends_one_mail_and_reports_it_sent_twice(pool: PgPool) {
-    let app = EmailService::start(pool, Mailer::dev()).await;
+    let app = EmailService::start(pool, None).await;
     let order = order();
     app.place(&order).await;
     let first = app.next_event().await;
@@ -89,7 +88,7 @@ async fn the_same_order_twice_sends_one_mail_and_reports_it_sent_twice(pool: PgP
 
 #[sqlx::test(migrator = "email::MIGRATOR")]
 async fn orders_that_can_never_be_mailed_are_dead_lettered(pool: PgPool) {
-    let app = EmailService::start(pool, Mailer::dev()).await;
+    let app = EmailService::start(pool, None).await;
     let mut no_address = order();
     no_address.email = "not an address".into();
     let poison: [(&str, Vec<u8>); 2] = [

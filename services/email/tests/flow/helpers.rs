@@ -3,9 +3,8 @@
 
 use std::{ops::Deref, time::Duration};
 
-use email::Mailer;
-use messaging::QueueSpec;
-use serving::ServeConfig;
+use messaging::{ConsumerConfig, QueueSpec};
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
 use test_support::{ConsumingService, order_placed};
@@ -29,21 +28,26 @@ impl Deref for EmailService {
 }
 
 impl EmailService {
-    pub async fn start(pool: PgPool, mailer: Mailer) -> Self {
-        Self::start_with_pause(pool, mailer, Duration::from_millis(300)).await
+    /// Sends over SMTP at `smtp_url`, or, without one, into the development outbox.
+    pub async fn start(pool: PgPool, smtp_url: Option<&str>) -> Self {
+        Self::start_with_pause(pool, smtp_url, Duration::from_millis(300)).await
     }
 
     /// With `retry_pause` between attempts while a dependency is away.
-    pub async fn start_with_pause(pool: PgPool, mailer: Mailer, retry_pause: Duration) -> Self {
-        let service = ConsumingService::start("email-test", "#", |broker, shutdown| {
-            email::start(
-                pool.clone(),
-                broker,
-                mailer,
-                &ServeConfig::for_tests(),
-                retry_pause,
-                shutdown,
-            )
+    pub async fn start_with_pause(
+        pool: PgPool,
+        smtp_url: Option<&str>,
+        retry_pause: Duration,
+    ) -> Self {
+        let service = ConsumingService::start::<email::Email>("#", |amqp_url| email::Config {
+            serve: ServeConfig::for_tests(),
+            database: Database::of(&pool),
+            smtp_url: smtp_url.map(str::to_owned),
+            smtp_from: "microshop <orders@microshop.dev>".into(),
+            consumer: ConsumerConfig {
+                amqp_url: amqp_url.into(),
+                retry_pause_ms: retry_pause.as_millis() as u64,
+            },
         })
         .await;
         Self { service, pool }

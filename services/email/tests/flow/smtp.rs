@@ -7,7 +7,6 @@ use std::{
     time::Duration,
 };
 
-use email::Mailer;
 use sqlx::PgPool;
 use test_support::{unique_name, wait_until};
 
@@ -81,8 +80,7 @@ impl Drop for SmtpServer {
 async fn with_smtp_one_confirmation_arrives_with_text_and_html_parts(pool: PgPool) {
     let smtp = SmtpServer::start().await;
     let url = format!("smtp://127.0.0.1:{}", smtp.port);
-    let mailer = Mailer::new(Some(&url), "microshop <orders@microshop.dev>").unwrap();
-    let app = EmailService::start(pool, mailer).await;
+    let app = EmailService::start(pool, Some(&url)).await;
     let order = order();
     app.place(&order).await;
     assert_eq!(app.next_event().await.kind, "email.sent");
@@ -129,8 +127,7 @@ async fn with_smtp_one_confirmation_arrives_with_text_and_html_parts(pool: PgPoo
 async fn a_confirmation_is_retried_until_the_smtp_relay_answers(pool: PgPool) {
     let port = free_port();
     let url = format!("smtp://127.0.0.1:{port}");
-    let mailer = Mailer::new(Some(&url), "microshop <orders@microshop.dev>").unwrap();
-    let app = EmailService::start_with_pause(pool, mailer, Duration::from_secs(1)).await;
+    let app = EmailService::start_with_pause(pool, Some(&url), Duration::from_secs(1)).await;
     let order = order();
     app.place(&order).await;
     // Refused while nobody listens: handed back, not dead-lettered, nothing recorded.

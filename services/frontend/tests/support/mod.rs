@@ -4,28 +4,30 @@
 
 pub mod stand_in;
 
-use std::time::Duration;
-
 use axum::{
     Router,
     body::{Body, to_bytes},
     http::{HeaderMap, Request, StatusCode, header},
 };
-use frontend::{AppState, CookiePolicy, CsrfKey, Gateway};
-use serving::ServeConfig;
+use frontend::CsrfKey;
+use serving::{ServeConfig, Service};
 use tower::ServiceExt;
 use uuid::Uuid;
 
 pub const SECRET: &str = "test-csrf-secret";
 
-/// The frontend, talking to the gateway at `gateway_url`.
-pub fn frontend(gateway_url: &str) -> Router {
-    let state = AppState {
-        gateway: Gateway::new(gateway_url, Duration::from_secs(5)).expect("gateway url"),
-        csrf: CsrfKey::from_secret(SECRET),
-        cookies: CookiePolicy { secure: false },
+/// The frontend, built as its binary builds it, talking to the gateway at `gateway_url`.
+pub async fn frontend(gateway_url: &str) -> Router {
+    let config = frontend::Config {
+        serve: ServeConfig::for_tests(),
+        gateway_url: gateway_url.into(),
+        cookie_secure: false,
+        csrf_secret: Some(SECRET.into()),
     };
-    frontend::router(state, &ServeConfig::for_tests())
+    let service = frontend::Frontend::build(config)
+        .await
+        .expect("the frontend builds");
+    service.start().router
 }
 
 /// An address where nothing listens: connections are refused at once.

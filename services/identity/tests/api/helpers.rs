@@ -3,14 +3,14 @@
 use identity::TokenConfig;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-use serving::ServeConfig;
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
-use test_support::TestServer;
+use test_support::TestService;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Identity {
-    pub server: TestServer,
+    pub server: TestService,
 }
 
 impl Identity {
@@ -19,9 +19,13 @@ impl Identity {
     }
 
     pub async fn spawn_with(pool: PgPool, token: TokenConfig) -> Self {
-        let router = identity::router(pool, &ServeConfig::for_tests(), token);
+        let config = identity::Config {
+            serve: ServeConfig::for_tests(),
+            database: Database::of(&pool),
+            token,
+        };
         Self {
-            server: TestServer::spawn(router).await,
+            server: TestService::start::<identity::Identity>(config).await,
         }
     }
 

@@ -2,9 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use serving::ServeConfig;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use test_support::{OutageProxy, TestServer, problem, wait_until};
+use test_support::{OutageProxy, problem, wait_until};
 
 use crate::helpers::{Identity, PASSWORD};
 
@@ -24,14 +23,7 @@ async fn a_database_outage_is_a_quick_503_and_recovery_needs_no_restart(
         .connect_with(options.host("127.0.0.1").port(proxy.addr.port()))
         .await
         .unwrap();
-    let router = identity::router(
-        pool,
-        &ServeConfig::for_tests(),
-        identity::TokenConfig::default(),
-    );
-    let app = Identity {
-        server: TestServer::spawn(router).await,
-    };
+    let app = Identity::spawn(pool).await;
     app.account("ada@example.org").await;
 
     proxy.cut();

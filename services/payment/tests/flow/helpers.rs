@@ -1,10 +1,10 @@
 //! A running payment service in its own vhost, with checkout played by the test's
 //! `OrderBus` (a publisher, and a tap on `order-events`).
 
-use std::{ops::Deref, time::Duration};
+use std::ops::Deref;
 
-use messaging::QueueSpec;
-use serving::ServeConfig;
+use messaging::{ConsumerConfig, QueueSpec};
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
 use test_support::{ConsumingService, order_placed};
@@ -34,14 +34,8 @@ impl Payment {
 
     /// The service on `service_pool`; the test reads the ledger through `pool`.
     pub async fn start_with(service_pool: PgPool, pool: PgPool) -> Self {
-        let service = ConsumingService::start("payment-test", "#", |broker, shutdown| {
-            payment::start(
-                service_pool,
-                broker,
-                &ServeConfig::for_tests(),
-                Duration::from_millis(300),
-                shutdown,
-            )
+        let service = ConsumingService::start::<payment::Payment>("#", |amqp_url| {
+            config(&service_pool, amqp_url)
         })
         .await;
         Self { service, pool }
@@ -59,6 +53,18 @@ impl Payment {
     /// unacked in its queue, exactly `dead` messages dead-lettered.
     pub async fn stop(self, dead: u64) {
         self.service.stop(&[(QueueSpec::PAYMENT.name, dead)]).await;
+    }
+}
+
+/// The service's config for the database `pool` reaches and the broker at `amqp_url`.
+pub fn config(pool: &PgPool, amqp_url: &str) -> payment::Config {
+    payment::Config {
+        serve: ServeConfig::for_tests(),
+        database: Database::of(pool),
+        consumer: ConsumerConfig {
+            amqp_url: amqp_url.into(),
+            retry_pause_ms: 300,
+        },
     }
 }
 

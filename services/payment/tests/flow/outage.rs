@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use test_support::{OutageProxy, problem, wait_until};
 
-use crate::helpers::{PATIENCE, Payment, order};
+use crate::helpers::{PATIENCE, Payment, config, order};
 
 #[sqlx::test(migrator = "payment::MIGRATOR")]
 async fn an_order_taken_during_a_database_outage_is_retried_and_charged_once_it_returns(
@@ -48,20 +48,12 @@ async fn an_order_taken_during_a_database_outage_is_retried_and_charged_once_it_
 
 #[sqlx::test(migrator = "payment::MIGRATOR")]
 async fn payment_is_not_ready_while_it_cannot_reach_the_broker(pool: sqlx::PgPool) {
-    let shutdown = serving::CancellationToken::new();
-    let unreachable = messaging::Broker::new("amqp://guest:guest@127.0.0.1:1/%2f", "payment-test");
-    let (router, consumers) = payment::start(
-        pool,
-        unreachable,
-        &serving::ServeConfig::for_tests(),
-        Duration::from_millis(300),
-        shutdown.clone(),
-    );
-    let server = test_support::TestServer::spawn(router).await;
+    let unreachable = "amqp://guest:guest@127.0.0.1:1/%2f";
+    let server =
+        test_support::TestService::start::<payment::Payment>(config(&pool, unreachable)).await;
     let (status, body) = problem(server.get("/readyz").await).await;
     assert_eq!(status, 503);
     assert_eq!(body["checks"]["postgres"], "ok");
     assert_eq!(body["checks"]["rabbitmq"], "not connected to RabbitMQ");
-    shutdown.cancel();
-    consumers.stopped().await;
+    server.stop().await;
 }

@@ -1,10 +1,10 @@
 //! A running shipping service in its own vhost, with checkout and payment played by
 //! the test's `OrderBus` (a publisher, and a tap on `order-events`).
 
-use std::{ops::Deref, time::Duration};
+use std::ops::Deref;
 
-use messaging::QueueSpec;
-use serving::ServeConfig;
+use messaging::{ConsumerConfig, QueueSpec};
+use serving::{ServeConfig, postgres::Database};
 use sqlx::PgPool;
 pub use test_support::PATIENCE;
 use test_support::{ConsumingService, order_placed};
@@ -30,14 +30,15 @@ impl Deref for Shipping {
 
 impl Shipping {
     pub async fn start(pool: PgPool) -> Self {
-        let service = ConsumingService::start("shipping-test", "shipment.*", |broker, shutdown| {
-            shipping::start(
-                pool.clone(),
-                broker,
-                &ServeConfig::for_tests(),
-                Duration::from_millis(300),
-                shutdown,
-            )
+        let service = ConsumingService::start::<shipping::Shipping>("shipment.*", |amqp_url| {
+            shipping::Config {
+                serve: ServeConfig::for_tests(),
+                database: Database::of(&pool),
+                consumer: ConsumerConfig {
+                    amqp_url: amqp_url.into(),
+                    retry_pause_ms: 300,
+                },
+            }
         })
         .await;
         Self { service, pool }

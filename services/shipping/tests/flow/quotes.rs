@@ -2,15 +2,22 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use serving::ServeConfig;
-use test_support::{TestServer, problem};
+use serving::{ServeConfig, postgres::Database};
+use sqlx::PgPool;
+use test_support::{TestService, problem};
 
-/// The HTTP side alone: quotes touch neither the database nor the broker.
-async fn quotes() -> TestServer {
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let pool = sqlx::PgPool::connect_lazy(&url).unwrap();
-    let broker = messaging::Broker::new("amqp://127.0.0.1:1/%2f", "unused");
-    TestServer::spawn(shipping::router(pool, &broker, &ServeConfig::for_tests())).await
+/// The service as its binary runs it; quotes touch neither the database nor the broker
+/// (which is unreachable here).
+async fn quotes(pool: PgPool) -> TestService {
+    TestService::start::<shipping::Shipping>(shipping::Config {
+        serve: ServeConfig::for_tests(),
+        database: Database::of(&pool),
+        consumer: messaging::ConsumerConfig {
+            amqp_url: "amqp://127.0.0.1:1/%2f".into(),
+            retry_pause_ms: 300,
+        },
+    })
+    .await
 }
 
 fn request(country: &str, quantities: &[u32]) -> Value {
@@ -31,9 +38,9 @@ fn request(country: &str, quantities: &[u32]) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_quote_is_the_destinations_base_rate_plus_150_per_extra_item() {
-    let app = quotes().await;
+#[sqlx::test(migrator = "shipping::MIGRATOR")]
+async fn a_quote_is_the_destinations_base_rate_plus_150_per_extra_item(pool: PgPool) {
+    let app = quotes(pool).await;
     let cases = [
         ("US", vec![1], 499, "one item within the US"),
         ("US", vec![2, 1], 799, "three items over two lines"),
@@ -55,9 +62,9 @@ async fn a_quote_is_the_destinations_base_rate_plus_150_per_extra_item() {
     }
 }
 
-#[tokio::test]
-async fn bad_quote_requests_are_422_problems_naming_the_field() {
-    let app = quotes().await;
+#[sqlx::test(migrator = "shipping::MIGRATOR")]
+async fn bad_quote_requests_are_422_problems_naming_the_field(pool: PgPool) {
+    let app = quotes(pool).await;
     let with = |path: &str, value: Value| {
         let mut body = request("US", &[1, 1]);
         let mut target = &mut body;
@@ -164,9 +171,9 @@ async fn bad_quote_requests_are_422_problems_naming_the_field() {
     }
 }
 
-#[tokio::test]
-async fn a_body_that_is_not_json_is_a_400_problem() {
-    let app = quotes().await;
+#[sqlx::test(migrator = "shipping::MIGRATOR")]
+async fn a_body_that_is_not_json_is_a_400_problem(pool: PgPool) {
+    let app = quotes(pool).await;
     let response = app
         .request(Method::POST, "/quotes")
         .header("content-type", "application/json")

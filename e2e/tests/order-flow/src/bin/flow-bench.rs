@@ -45,7 +45,6 @@ async fn main() -> anyhow::Result<()> {
         .max_connections(16)
         .connect(&bench_url)
         .await?;
-    checkout::MIGRATOR.run(&database).await?;
 
     let shop = Shop::open(database.clone()).await;
     let sessions: Vec<_> = stream::iter(0..orders)
