@@ -47,10 +47,12 @@ pub fn readiness(readiness: Readiness, connection: ConnectionManager) -> Readine
 
 /// Whether an error means Redis cannot serve us for now: unreachable, or up but refusing
 /// (still loading its append-only file after a restart, a replica promoted, a cluster
-/// re-forming). Such errors are 503s and retried later.
+/// re-forming, or full: `OOM` past its `maxmemory`, until carts expire). Such errors are
+/// 503s and retried later.
 pub fn is_unavailable(err: &redis::RedisError) -> bool {
     use redis::{ErrorKind, ServerErrorKind};
-    err.is_io_error()
+    err.code() == Some("OOM")
+        || err.is_io_error()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
         || err.is_timeout()
@@ -94,6 +96,11 @@ mod tests {
             let err = RedisError::from((ErrorKind::Server(kind), "refused for now"));
             assert!(is_unavailable(&err), "{kind:?}");
         }
+        let full = redis::make_extension_error(
+            "OOM".into(),
+            Some("command not allowed when used memory > 'maxmemory'".into()),
+        );
+        assert!(is_unavailable(&full), "a full Redis");
         for kind in [ServerErrorKind::ResponseError, ServerErrorKind::NoScript] {
             let err = RedisError::from((ErrorKind::Server(kind), "a bad command"));
             assert!(!is_unavailable(&err), "{kind:?}");

@@ -7,7 +7,10 @@
 #   POSTGRES_DB and runs /docker-entrypoint-initdb.d/* (.sh executed when executable,
 #   else sourced; .sql through psql). A non-empty $PGDATA skips all of it.
 set -eu
+# As the official entrypoint: arguments starting with `-` are the server's.
+case "${1:-}" in -*) set -- postgres "$@" ;; esac
 [ "${1:-postgres}" = postgres ] || exec "$@"
+[ "$#" -eq 0 ] || shift
 : "${PGDATA:=/var/lib/postgresql/data}" "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}"
 export PGDATA POSTGRES_USER POSTGRES_DB
 mkdir -p "$PGDATA" /var/run/postgresql
@@ -54,4 +57,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pg_ctl -D "$PGDATA" -m fast -w stop
   echo "postgres: init process complete; ready for start up"
 fi
-exec postgres
+exec postgres "$@"

@@ -6,9 +6,8 @@ use k8s_openapi::{
     api::{
         apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy},
         core::v1::{
-            Container, ContainerPort, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec,
-            ResourceFieldSelector, ResourceRequirements, Service, ServiceAccount, ServicePort,
-            ServiceSpec,
+            Container, ContainerPort, EnvVar, PodSpec, PodTemplateSpec, ResourceRequirements,
+            Service, ServiceAccount, ServicePort, ServiceSpec,
         },
     },
     apimachinery::pkg::{
@@ -115,6 +114,24 @@ fn deployment(ctx: &ShopContext) -> Deployment {
         .map(|(name, port, _)| container_port(name, *port))
         .collect();
     ports.push(container_port("health", HEALTH_PORT));
+    let resources = pod::resources_or(spec.resources.as_ref(), default_resources());
+    let mut env = vec![EnvVar {
+        // Its default configuration listens on localhost unless told otherwise (the
+        // image says so too; repeated here so an image override keeps it).
+        name: "JAEGER_LISTEN_HOST".into(),
+        value: Some("0.0.0.0".into()),
+        value_from: None,
+    }];
+    if let Some(limit) = pod::memory_limit(&resources) {
+        // The Go runtime collects harder from here on. Below the limit, not at it: the
+        // in-memory store is bounded by trace count only, and a heap that reaches the
+        // limit is OOM-killed before it is collected.
+        env.push(EnvVar {
+            name: "GOMEMLIMIT".into(),
+            value: Some(format!("{}MiB", pod::mebibytes_of(limit, 75))),
+            value_from: None,
+        });
+    }
     let container = Container {
         name: NAME.into(),
         image: Some(
@@ -124,36 +141,12 @@ fn deployment(ctx: &ShopContext) -> Deployment {
         ),
         image_pull_policy: ctx.shop.spec.image_pull_policy.map(|p| p.as_str().into()),
         // No arguments: the image's default configuration is the all-in-one one.
-        env: Some(vec![
-            EnvVar {
-                // Its default configuration listens on localhost unless told otherwise (the
-                // image says so too; repeated here so an image override keeps it).
-                name: "JAEGER_LISTEN_HOST".into(),
-                value: Some("0.0.0.0".into()),
-                value_from: None,
-            },
-            EnvVar {
-                // The Go runtime collects harder near the container's memory limit.
-                name: "GOMEMLIMIT".into(),
-                value: None,
-                value_from: Some(EnvVarSource {
-                    resource_field_ref: Some(ResourceFieldSelector {
-                        container_name: Some(NAME.into()),
-                        resource: "limits.memory".into(),
-                        divisor: None,
-                    }),
-                    ..EnvVarSource::default()
-                }),
-            },
-        ]),
+        env: Some(env),
         ports: Some(ports),
         startup_probe: Some(pod::http_probe_on("health", HEALTH_PATH, 2, 30)),
         readiness_probe: Some(pod::http_probe_on("health", HEALTH_PATH, 5, 3)),
         liveness_probe: Some(pod::http_probe_on("health", HEALTH_PATH, 10, 3)),
-        resources: Some(pod::resources_or(
-            spec.resources.as_ref(),
-            default_resources(),
-        )),
+        resources: Some(resources),
         security_context: Some(pod::container_security(true)),
         volume_mounts: Some(vec![pod::mount("tmp", "/tmp", false)]),
         ..Container::default()

@@ -146,3 +146,64 @@ pub fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
         ..VolumeMount::default()
     }
 }
+
+/// The bytes of a memory quantity written the usual ways (`256Mi`, `1Gi`, `512M`,
+/// `1000000`); `None` for forms the operator does not size from (exponents, fractions).
+pub fn memory_bytes(quantity: &Quantity) -> Option<u64> {
+    let text = quantity.0.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(digits);
+    let factor: u64 = match suffix {
+        "" => 1,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// The container's memory limit in bytes, when it has one the operator can read.
+pub fn memory_limit(resources: &ResourceRequirements) -> Option<u64> {
+    resources
+        .limits
+        .as_ref()?
+        .get("memory")
+        .and_then(memory_bytes)
+}
+
+/// `share` percent of `bytes`, in whole MiB (the unit every store's setting takes).
+pub fn mebibytes_of(bytes: u64, share: u64) -> u64 {
+    bytes.saturating_mul(share) / 100 / (1 << 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    use super::memory_bytes;
+
+    #[test]
+    fn memory_quantities_are_read_in_binary_and_decimal_units() {
+        for (text, bytes) in [
+            ("256Mi", Some(256 << 20)),
+            ("1Gi", Some(1 << 30)),
+            ("512M", Some(512_000_000)),
+            ("1000000", Some(1_000_000)),
+            ("64Ki", Some(64 << 10)),
+            // Forms nobody writes for a limit are not guessed at.
+            ("1e9", None),
+            ("1.5Gi", None),
+            ("", None),
+        ] {
+            assert_eq!(memory_bytes(&Quantity(text.into())), bytes, "{text}");
+        }
+    }
+}

@@ -22,7 +22,7 @@ use k8s_openapi::{
 
 use super::{
     Object, ShopContext, apps,
-    component::{Component, Store, USER_DATABASES},
+    component::{App, Component, Store, USER_DATABASES},
     pod,
 };
 use crate::credentials::keys;
@@ -45,6 +45,84 @@ done
 
 const DATA_VOLUME: &str = "data";
 
+/// Connections each service's pool opens at most (`serving::postgres::pool_options`).
+const POOL_SIZE: i32 = 16;
+/// Connections PostgreSQL keeps for superusers, plus a few for people and probes.
+const SPARE_CONNECTIONS: i32 = 3 + 7;
+/// The data volume's scratch size when no `storage` is set (an emptyDir).
+const SCRATCH_DATA_SIZE: &str = "1Gi";
+
+/// The file of RabbitMQ settings in `conf.d`, beside the image's own.
+const RABBITMQ_CONFIG_FILE: &str = "20-microshop.conf";
+
+/// `postgres` with what the defaults get wrong here: enough connections for every pool
+/// of every replica during a rolling update (each Deployment surges by one), and a WAL
+/// that fits a 1 GiB volume (the default `max_wal_size` is 1 GB).
+fn postgres_args(ctx: &ShopContext, store: Store) -> Vec<String> {
+    let apps = match store {
+        Store::UserDb => USER_DATABASES.map(|(_, app)| app).to_vec(),
+        _ => vec![App::Catalog],
+    };
+    let pools: i32 = apps
+        .iter()
+        .map(|app| (app.spec(&ctx.shop.spec).replicas + 1) * POOL_SIZE)
+        .sum();
+    let max_connections = (pools + SPARE_CONNECTIONS).max(100);
+    [
+        "postgres".to_owned(),
+        "-c".to_owned(),
+        format!("max_connections={max_connections}"),
+        "-c".to_owned(),
+        "max_wal_size=256MB".to_owned(),
+    ]
+    .to_vec()
+}
+
+fn rabbitmq_resources(ctx: &ShopContext) -> ResourceRequirements {
+    pod::resources_or(
+        Store::Rabbitmq.spec(&ctx.shop.spec).resources.as_ref(),
+        pod::resources("100m", "256Mi", "1", "1Gi"),
+    )
+}
+
+pub fn rabbitmq_config_name(ctx: &ShopContext) -> String {
+    format!(
+        "{}-config",
+        ctx.object_name(Component::Store(Store::Rabbitmq))
+    )
+}
+
+/// RabbitMQ's own limits, sized from the pod's: its memory alarm otherwise follows the
+/// node's memory (0.6 of it), so it is OOM-killed instead of blocking publishers.
+pub fn rabbitmq_settings(ctx: &ShopContext) -> String {
+    let mut settings = String::new();
+    if let Some(limit) = pod::memory_limit(&rabbitmq_resources(ctx)) {
+        settings.push_str(&format!(
+            "vm_memory_high_watermark.absolute = {}MiB\n",
+            pod::mebibytes_of(limit, 60)
+        ));
+    }
+    // Publishers are blocked while less than this is free on the data volume, before
+    // the quorum queues' log fills it; the log is kept small enough for a 1 GiB volume.
+    settings.push_str("disk_free_limit.absolute = 128MiB\n");
+    settings.push_str("raft.wal_max_size_bytes = 67108864\n");
+    settings
+}
+
+fn rabbitmq_config(ctx: &ShopContext) -> ConfigMap {
+    ConfigMap {
+        metadata: ctx.meta(
+            rabbitmq_config_name(ctx),
+            ctx.component_labels(Component::Store(Store::Rabbitmq)),
+        ),
+        data: Some(BTreeMap::from([(
+            RABBITMQ_CONFIG_FILE.to_owned(),
+            rabbitmq_settings(ctx),
+        )])),
+        ..ConfigMap::default()
+    }
+}
+
 pub fn render(ctx: &ShopContext, store: Store) -> Vec<Object> {
     let component = Component::Store(store);
     let mut objects = vec![
@@ -53,6 +131,9 @@ pub fn render(ctx: &ShopContext, store: Store) -> Vec<Object> {
     ];
     if store == Store::UserDb {
         objects.push(Object::ConfigMap(init_script(ctx)));
+    }
+    if store == Store::Rabbitmq {
+        objects.push(Object::ConfigMap(rabbitmq_config(ctx)));
     }
     objects.push(Object::StatefulSet(stateful_set(ctx, store)));
     objects
@@ -135,6 +216,7 @@ struct Program {
 }
 
 fn program(ctx: &ShopContext, store: Store) -> Program {
+    let user_resources = store.spec(&ctx.shop.spec).resources.as_ref();
     match store {
         Store::UserDb | Store::CatalogDb => {
             let mut env = vec![
@@ -169,46 +251,65 @@ fn program(ctx: &ShopContext, store: Store) -> Program {
             ];
             Program {
                 env,
-                args: None,
+                args: Some(postgres_args(ctx, store)),
                 data_path: "/var/lib/postgresql/data",
                 scratch: vec![("run", "/var/run/postgresql"), ("tmp", "/tmp")],
                 read_only_root: true,
                 readiness: pod::exec_probe(&ready, 5, 3, 3),
                 liveness: pod::tcp_probe(store.port_name(), 10, 6),
-                resources: pod::resources("100m", "256Mi", "1", "512Mi"),
+                resources: pod::resources_or(
+                    user_resources,
+                    pod::resources("100m", "256Mi", "1", "512Mi"),
+                ),
             }
         }
-        Store::Redis => Program {
-            env: vec![
-                secret_env(ctx, store, "REDIS_PASSWORD", keys::PASSWORD),
-                // redis-cli in the probe reads its password from here.
-                secret_env(ctx, store, "REDISCLI_AUTH", keys::PASSWORD),
-            ],
-            args: Some(
-                [
-                    "redis-server",
-                    "--appendonly",
-                    "yes",
-                    "--dir",
-                    "/data",
-                    "--requirepass",
-                    "$(REDIS_PASSWORD)",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ),
-            data_path: "/data",
-            scratch: vec![("tmp", "/tmp")],
-            read_only_root: true,
-            readiness: pod::exec_probe(
-                &["sh", "-c", "[ \"$(redis-cli -h 127.0.0.1 ping)\" = PONG ]"],
-                5,
-                3,
-                3,
-            ),
-            liveness: pod::tcp_probe(store.port_name(), 10, 6),
-            resources: pod::resources("50m", "64Mi", "500m", "256Mi"),
-        },
+        Store::Redis => {
+            let resources = pod::resources_or(
+                user_resources,
+                pod::resources("50m", "64Mi", "500m", "256Mi"),
+            );
+            let mut args: Vec<String> = [
+                "redis-server",
+                "--appendonly",
+                "yes",
+                "--dir",
+                "/data",
+                "--requirepass",
+                "$(REDIS_PASSWORD)",
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Some(limit) = pod::memory_limit(&resources) {
+                // Without a bound Redis grows past its limit and is OOM-killed, carts and
+                // all. Writes past it are refused (cart answers 503) rather than carts
+                // evicted; the rest is headroom for the append-only file's rewrite.
+                args.extend([
+                    "--maxmemory".to_owned(),
+                    format!("{}mb", pod::mebibytes_of(limit, 60)),
+                    "--maxmemory-policy".to_owned(),
+                    "noeviction".to_owned(),
+                ]);
+            }
+            Program {
+                env: vec![
+                    secret_env(ctx, store, "REDIS_PASSWORD", keys::PASSWORD),
+                    // redis-cli in the probe reads its password from here.
+                    secret_env(ctx, store, "REDISCLI_AUTH", keys::PASSWORD),
+                ],
+                args: Some(args),
+                data_path: "/data",
+                scratch: vec![("tmp", "/tmp")],
+                read_only_root: true,
+                readiness: pod::exec_probe(
+                    &["sh", "-c", "[ \"$(redis-cli -h 127.0.0.1 ping)\" = PONG ]"],
+                    5,
+                    3,
+                    3,
+                ),
+                liveness: pod::tcp_probe(store.port_name(), 10, 6),
+                resources,
+            }
+        }
         Store::Rabbitmq => Program {
             env: vec![
                 plain("RABBITMQ_DEFAULT_USER", "microshop"),
@@ -216,17 +317,15 @@ fn program(ctx: &ShopContext, store: Store) -> Program {
             ],
             args: None,
             data_path: "/var/lib/rabbitmq",
-            scratch: vec![("tmp", "/tmp")],
-            // The image's entrypoint writes its generated config under /etc/rabbitmq.
-            read_only_root: false,
-            readiness: pod::exec_probe(
-                &["rabbitmq-diagnostics", "-q", "check_port_connectivity"],
-                10,
-                10,
-                3,
-            ),
+            // 4.1's entrypoint writes nothing under /etc/rabbitmq; the server writes its
+            // data directory and its logs.
+            scratch: vec![("tmp", "/tmp"), ("log", "/var/log/rabbitmq")],
+            read_only_root: true,
+            // The AMQP listener opens once the node has booted. `rabbitmq-diagnostics`
+            // would boot an Erlang VM per probe, a second's CPU on a 100m request.
+            readiness: pod::tcp_probe(store.port_name(), 10, 3),
             liveness: pod::tcp_probe(store.port_name(), 15, 6),
-            resources: pod::resources("100m", "256Mi", "1", "1Gi"),
+            resources: rabbitmq_resources(ctx),
         },
     }
 }
@@ -240,6 +339,23 @@ fn stateful_set(ctx: &ShopContext, store: Store) -> StatefulSet {
     for (name, path) in &program.scratch {
         mounts.push(pod::mount(name, path, false));
         volumes.push(pod::scratch(name, "64Mi"));
+    }
+    if store == Store::Rabbitmq {
+        mounts.push(VolumeMount {
+            name: "config".into(),
+            mount_path: format!("/etc/rabbitmq/conf.d/{RABBITMQ_CONFIG_FILE}"),
+            sub_path: Some(RABBITMQ_CONFIG_FILE.into()),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+        volumes.push(k8s_openapi::api::core::v1::Volume {
+            name: "config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: rabbitmq_config_name(ctx),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Default::default()
+        });
     }
     if store == Store::UserDb {
         mounts.push(VolumeMount {
@@ -280,7 +396,7 @@ fn stateful_set(ctx: &ShopContext, store: Store) -> StatefulSet {
             status: None,
         }]),
         None => {
-            volumes.push(pod::scratch(DATA_VOLUME, "1Gi"));
+            volumes.push(pod::scratch(DATA_VOLUME, SCRATCH_DATA_SIZE));
             None
         }
     };
@@ -303,10 +419,7 @@ fn stateful_set(ctx: &ShopContext, store: Store) -> StatefulSet {
         startup_probe: Some(pod::tcp_probe(store.port_name(), 5, 60)),
         readiness_probe: Some(program.readiness),
         liveness_probe: Some(program.liveness),
-        resources: Some(pod::resources_or(
-            spec.resources.as_ref(),
-            program.resources,
-        )),
+        resources: Some(program.resources),
         security_context: Some(pod::container_security(program.read_only_root)),
         volume_mounts: Some(mounts),
         ..Container::default()
