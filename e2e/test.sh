@@ -4,9 +4,10 @@
 # (e2e/tests/check-gateway.sh), runs clippy and every test of the workspace against the real
 # servers, then the local stack end to end (e2e/tests/stack-test.sh: a purchase traced into
 # Jaeger, the API scenarios through the gateway, a headless-Chromium purchase), then the
-# operator's tests against a real control plane (e2e/tests/cluster-test.sh). Jaeger and the
-# control plane are built from the Go module proxy into ~/.cache/microshop the first
-# time. The last line says which parts passed, or which one failed.
+# operator's tests against a real control plane (e2e/tests/cluster-test.sh), then the shop
+# installed with helm on a real one-node cluster (e2e/tests/node-test.sh). Jaeger, the
+# Kubernetes binaries, CoreDNS and local-path are built from the Go module proxy into
+# ~/.cache/microshop the first time. The last line says which parts passed, or which one failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=e2e/lib/need.sh
@@ -49,3 +50,4 @@ part "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnin
 part "cargo test" cargo test --workspace --locked
 part "local stack (trace, API scenarios, browser)" ./e2e/tests/stack-test.sh
 part "cluster (operator and chart on a real API server)" ./e2e/tests/cluster-test.sh
+part "real node (the shop installed with helm, on kubelet and containerd)" ./e2e/tests/node-test.sh

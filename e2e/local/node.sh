@@ -101,6 +101,11 @@ packages() {
   command -v buildah >/dev/null || missing+=(buildah)
   command -v iptables >/dev/null || missing+=(iptables)
   [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v envsubst >/dev/null || missing+=(gettext-base)
+  command -v openssl >/dev/null || missing+=(openssl)
+  # The pause image is compiled here, statically.
+  command -v gcc >/dev/null || missing+=(gcc libc6-dev)
   if ((${#missing[@]})); then
     log "installing Debian's ${missing[*]}"
     apt-get update -qq

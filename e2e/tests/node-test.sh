@@ -122,3 +122,34 @@ restart_redis="kubectl -n $ns delete pod $shop-redis-0 --wait=true >/dev/null &&
   for _ in \$(seq 120); do kubectl -n $ns wait pod/$shop-redis-0 --for=condition=Ready --timeout=1s && break; sleep 1; done"
 python3 e2e/tests/scenarios/scenarios.py --api "http://$gateway_ip:$gateway_port/api/v1" \
   --restart-redis "$restart_redis"
+
+log "a purchase in headless Chromium through the frontend's NodePort"
+e2e/tests/browser/run.sh "$frontend" "$root/e2e/artifacts/node-screenshots"
+
+log "the operator's pod deleted: its successor still reconciles the shop"
+kubectl -n microshop-system delete pod -l app.kubernetes.io/name=microshop-operator --wait=true
+kubectl -n microshop-system rollout status deployment --timeout=120s
+kubectl -n "$ns" delete service "$shop-cart" --wait=true
+for _ in $(seq 120); do
+  kubectl -n "$ns" get service "$shop-cart" >/dev/null 2>&1 && break
+  sleep 1
+done
+kubectl -n "$ns" get service "$shop-cart" >/dev/null
+kubectl -n "$ns" wait shop/"$shop" --for=condition=Ready --timeout=180s
+
+log "kubectl delete shop: everything goes but the retained volumes"
+kubectl -n "$ns" delete shop "$shop" --wait=true --timeout=180s
+for _ in $(seq 120); do
+  left=$(kubectl -n "$ns" get deployments,statefulsets,services,configmaps,networkpolicies \
+    -l app.kubernetes.io/instance="$shop" --no-headers 2>/dev/null | wc -l)
+  ((left == 0)) && break
+  sleep 1
+done
+if ((left != 0)); then
+  log "left after the Shop was deleted:"
+  kubectl -n "$ns" get all,configmaps,networkpolicies -l app.kubernetes.io/instance="$shop" >&2
+  exit 1
+fi
+volumes=$(kubectl -n "$ns" get pvc --no-headers | wc -l)
+log "$volumes volumes retained"
+((volumes == 4))

@@ -9,9 +9,10 @@ use axum::{
     error_handling::HandleErrorLayer,
     extract::{DefaultBodyLimit, MatchedPath, Request},
     middleware::{self, Next},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::get,
 };
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tower::{BoxError, ServiceBuilder, timeout::TimeoutLayer};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 use tracing::Span;
@@ -36,9 +37,8 @@ pub fn skeleton(routes: Router, readiness: Readiness, config: &ServeConfig) -> R
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
-            req.extensions_mut().insert(BodyLimit(limit));
-            next.run(req)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            read_body_first(req, next, limit)
         }))
         .layer(
             ServiceBuilder::new()
@@ -58,6 +58,25 @@ pub fn skeleton(routes: Router, readiness: Readiness, config: &ServeConfig) -> R
                 .layer(HandleErrorLayer::new(timeout_problem))
                 .layer(TimeoutLayer::new(timeout)),
         )
+}
+
+/// Reads the whole body (within the limit) before any extractor runs. A handler that
+/// refuses a request on its headers (a bad `Idempotency-Key`, a missing session) would
+/// otherwise answer with the body unread, and the server then closes the connection under
+/// a client still sending it: a gateway sees a broken pipe and answers 500, not the 4xx.
+async fn read_body_first(req: Request, next: Next, limit: usize) -> Response {
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(BodyLimit(limit));
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            let body = Body::from(collected.to_bytes());
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(err) if err.is::<LengthLimitError>() => {
+            Problem::payload_too_large(limit).into_response()
+        }
+        Err(err) => Problem::malformed_body(err.to_string()).into_response(),
+    }
 }
 
 /// One server span per request, continuing the caller's trace when it sent `traceparent`.
