@@ -20,6 +20,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 # shellcheck source=e2e/lib/need.sh
 source "$root/e2e/lib/need.sh"
+# shellcheck source=e2e/lib/processes.sh
+source "$root/e2e/lib/processes.sh"
 # CLUSTER_STATE: another state directory, for a second cluster beside the first (with
 # other CLUSTER_*_PORT values); the binaries stay where they are.
 state="${CLUSTER_STATE:-${MICROSHOP_CACHE:-$HOME/.cache/microshop}/cluster}"
@@ -52,14 +54,6 @@ api() {
     --key "$pki/admin.key" "$@"
 }
 
-# A process started by `up` and still the same program (a pid can be reused).
-alive() {
-  local pid exe
-  pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-  # The program itself, not the fork that is about to become it (nor nohup).
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [[ "$exe" == */"$1" ]]
-}
 
 # ---- certificates ----------------------------------------------------------------------
 
@@ -141,42 +135,7 @@ YAML
 
 # ---- processes ---------------------------------------------------------------------------
 
-start() {
-  local name=$1
-  shift
-  log "starting $name"
-  nohup "$@" </dev/null >"$logs/$name.log" 2>&1 &
-  local pid=$!
-  echo "$pid" >"$run/$name.pid"
-  # Until the fork has become the program, /proc shows this script's command line and
-  # `alive` would take it for dead: wait for the exec (or for a quick death).
-  for _ in $(seq 500); do
-    alive "$name" && return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.02
-  done
-}
 
-# wait_for WHAT SECONDS COMMAND...: until the command succeeds; fails early when a
-# component died, showing the end of its log.
-wait_for() {
-  local what=$1 deadline=$((SECONDS + $2))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    for c in "${components[@]}"; do
-      if [ -e "$run/$c.pid" ] && ! alive "$c"; then
-        log "$c exited while waiting for $what; the end of logs/$c.log:"
-        tail -n 30 "$logs/$c.log" >&2
-        return 1
-      fi
-    done
-    if ((SECONDS >= deadline)); then
-      log "timed out waiting for $what"
-      return 1
-    fi
-    sleep 0.5
-  done
-}
 
 healthy() { curl -sS --fail --max-time 5 -k "https://127.0.0.1:$1/healthz"; }
 
@@ -331,19 +290,9 @@ YAML
 }
 
 down() {
-  local pids=() i c pid
-  for ((i = ${#components[@]} - 1; i >= 0; i--)); do
-    c=${components[i]}
-    if alive "$c"; then
-      pid=$(cat "$run/$c.pid")
-      kill "$pid" 2>/dev/null || true
-      pids+=("$pid")
-    fi
-  done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  local last_first=() i
+  for ((i = ${#components[@]} - 1; i >= 0; i--)); do last_first+=("${components[i]}"); done
+  stop "${last_first[@]}"
   # Everything but the logs.
   if [ -d "$state" ]; then
     find "$state" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +

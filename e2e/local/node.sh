@@ -23,6 +23,8 @@ source "$root/e2e/lib/need.sh"
 source "$root/e2e/lib/image.sh"
 # shellcheck source=e2e/lib/node-host.sh
 source "$root/e2e/lib/node-host.sh"
+# shellcheck source=e2e/lib/processes.sh
+source "$root/e2e/lib/processes.sh"
 
 cache="${MICROSHOP_CACHE:-$HOME/.cache/microshop}"
 state="${NODE_STATE:-$cache/node}"
@@ -52,41 +54,11 @@ local_path_image=microshop.test/local-path-provisioner:0.0.30
 helper_image=microshop.test/busybox:1
 
 log() { echo "node: $*" >&2; }
+# What wait_for watches (e2e/lib/processes.sh).
+components=(containerd kubelet kube-proxy)
 
-alive() {
-  local pid exe
-  pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [[ "$exe" == */"$1" ]]
-}
 
-start() {
-  local name=$1
-  shift
-  log "starting $name"
-  nohup "$@" </dev/null >"$logs/$name.log" 2>&1 &
-  echo $! >"$run/$name.pid"
-}
 
-# wait_for WHAT SECONDS COMMAND...
-wait_for() {
-  local what=$1 deadline=$((SECONDS + $2))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    for c in containerd kubelet kube-proxy; do
-      if [ -e "$run/$c.pid" ] && ! alive "$c"; then
-        log "$c exited while waiting for $what; the end of logs/$c.log:"
-        tail -n 30 "$logs/$c.log" >&2
-        return 1
-      fi
-    done
-    if ((SECONDS >= deadline)); then
-      log "timed out waiting for $what"
-      return 1
-    fi
-    sleep 0.5
-  done
-}
 
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
 ctr_() { ctr --address "$sock" --namespace k8s.io "$@"; }
@@ -358,21 +330,11 @@ up() {
 }
 
 down() {
-  local pid
-  for c in kube-proxy kubelet; do
-    if alive "$c"; then
-      pid=$(cat "$run/$c.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.2; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
+  stop kube-proxy
+  stop kubelet
   if alive containerd; then
     containers_down
-    pid=$(cat "$run/containerd.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+    stop containerd
   fi
   shims_down
   [ ! -x "$cache/bin/k8s-v${K8S_VERSION:-1.36.3}/kube-proxy" ] ||

@@ -59,6 +59,18 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = Outcome> + Send;
 }
 
+/// Runs [`consume`] among a service's background tasks, until they are stopped.
+pub fn spawn_consumer<H: Handler>(
+    background: &mut serving::Background,
+    broker: &Broker,
+    spec: QueueSpec,
+    prefetch: u16,
+    handler: Arc<H>,
+) {
+    let broker = broker.clone();
+    background.spawn(move |stop| consume(broker, spec, prefetch, handler, stop));
+}
+
 /// Consumes `spec`'s queue until `shutdown`, reconnecting whenever the broker goes away.
 pub async fn consume<H: Handler>(
     broker: Broker,

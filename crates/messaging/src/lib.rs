@@ -25,7 +25,7 @@ use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
 pub use config::ConsumerConfig;
-pub use consume::{Handler, Outcome, consume};
+pub use consume::{Handler, Outcome, consume, spawn_consumer};
 pub use incoming::{Incoming, Unreadable};
 pub use publish::{CONFIRM_TIMEOUT, Outgoing, PublishError, Publisher};
 pub use topology::{

@@ -94,16 +94,13 @@ impl Service for Checkout {
         background.spawn(|stop| relay.run(stop));
         let sweeping = pool.clone();
         background.spawn(|stop| forget_old_keys(sweeping, stop));
-        let consuming = broker.clone();
-        background.spawn(move |stop| {
-            messaging::consume(
-                consuming,
-                QueueSpec::CHECKOUT_EVENTS,
-                EVENTS_PREFETCH,
-                handler,
-                stop,
-            )
-        });
+        messaging::spawn_consumer(
+            &mut background,
+            &broker,
+            QueueSpec::CHECKOUT_EVENTS,
+            EVENTS_PREFETCH,
+            handler,
+        );
         let readiness = serving::postgres::readiness(Readiness::new(), pool.clone())
             // Orders are taken while the broker is away (they wait in the outbox), so a
             // broker outage must not take checkout out of its Service: reported, not fatal.

@@ -87,16 +87,13 @@ impl Service for Email {
             self.config.consumer.retry_pause(),
         );
         let mut background = Background::default();
-        let consuming = broker.clone();
-        background.spawn(move |stop| {
-            messaging::consume(
-                consuming,
-                QueueSpec::EMAIL,
-                PREFETCH,
-                Arc::new(handler),
-                stop,
-            )
-        });
+        messaging::spawn_consumer(
+            &mut background,
+            &broker,
+            QueueSpec::EMAIL,
+            PREFETCH,
+            Arc::new(handler),
+        );
         let readiness = serving::postgres::readiness(Readiness::new(), self.pool)
             .with_check("rabbitmq", broker.probe());
         let router = serving::http::skeleton(routes, readiness, &self.config.serve);

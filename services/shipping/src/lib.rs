@@ -63,26 +63,20 @@ impl Service for Shipping {
             self.config.consumer.retry_pause(),
         ));
         let mut background = Background::default();
-        let (consuming, placed) = (broker.clone(), shipments.clone());
-        background.spawn(move |stop| {
-            messaging::consume(
-                consuming,
-                QueueSpec::SHIPPING,
-                PREFETCH,
-                Arc::new(consumer::OrderPlacedHandler(placed)),
-                stop,
-            )
-        });
-        let consuming = broker.clone();
-        background.spawn(move |stop| {
-            messaging::consume(
-                consuming,
-                QueueSpec::SHIPPING_PAYMENT_FAILED,
-                PREFETCH,
-                Arc::new(consumer::PaymentFailedHandler(shipments)),
-                stop,
-            )
-        });
+        messaging::spawn_consumer(
+            &mut background,
+            &broker,
+            QueueSpec::SHIPPING,
+            PREFETCH,
+            Arc::new(consumer::OrderPlacedHandler(shipments.clone())),
+        );
+        messaging::spawn_consumer(
+            &mut background,
+            &broker,
+            QueueSpec::SHIPPING_PAYMENT_FAILED,
+            PREFETCH,
+            Arc::new(consumer::PaymentFailedHandler(shipments)),
+        );
         let router = router(self.pool, &broker, &self.config.serve);
         Started { router, background }
     }
