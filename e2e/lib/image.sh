@@ -65,7 +65,8 @@ tree_add() {
 tree_libs() {
   local tree=$1 file lib
   while read -r file; do
-    ldd "$file" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+    # A static binary links nothing: ldd fails and grep finds no path, neither an error.
+    { ldd "$file" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | while read -r lib; do
       [ -e "$tree$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$tree$lib"
     done
   done < <(find "$tree" -type f \( -perm -u+x -o -name '*.so*' \))
