@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # state, bridge, node_ip, pod_subnet, sock: set by e2e/local/node.sh
 # What e2e/local/node.sh changes on the host, and how it puts it back: sysctls, the bridge, a
-# FORWARD chain, iptables chains the node's programs make, mounts, cgroups and the fixed
-# paths that kubelet, containerd and the CNI plugins use whatever their configuration.
+# FORWARD chain, iptables chains and ipsets the node's programs make, mounts, cgroups and
+# the fixed paths that kubelet, containerd and the CNI plugins use whatever their
+# configuration.
 # Sourced by e2e/local/node.sh, which defines state, bridge, node_ip, pod_subnet, sock, ctr_, log.
 
 # Set by kubelet (protectKernelDefaults: false) or by this script; saved before, put back.
@@ -26,6 +27,7 @@ host_up() {
   mv "$saved.part" "$saved"
   iptables-save 2>/dev/null | sed -e 's/\[[0-9]*:[0-9]*\]//' -e '/^#/d' >"$state/iptables.before"
   ip6tables-save 2>/dev/null | sed -e 's/\[[0-9]*:[0-9]*\]//' -e '/^#/d' >"$state/ip6tables.before"
+  ipsets >"$state/ipsets.before"
 
   ip link add "$bridge" type bridge
   echo 1 >"/proc/sys/net/ipv6/conf/$bridge/disable_ipv6"
@@ -41,6 +43,19 @@ host_up() {
   iptables -A "$node_chain" -i "$bridge" -j DROP
   iptables -A "$node_chain" -o "$bridge" -j DROP
   iptables -I FORWARD 1 -j "$node_chain"
+  # kube-router keeps its own jump first in filter's FORWARD and ACCEPTs there whatever a
+  # policy allows (a pod without policies: everything), before the chain above could drop
+  # it: the guard that keeps pod traffic on the bridge is also in mangle's FORWARD, which
+  # every forwarded packet passes before filter's.
+  iptables -t mangle -N "$node_chain"
+  iptables -t mangle -A "$node_chain" -i "$bridge" ! -o "$bridge" -j DROP
+  iptables -t mangle -A "$node_chain" -o "$bridge" ! -i "$bridge" -j DROP
+  iptables -t mangle -I FORWARD 1 -j "$node_chain"
+}
+
+# The host's ipsets by name (none when ipset is not installed yet).
+ipsets() {
+  if command -v ipset >/dev/null; then ipset list -n 2>/dev/null | sort; fi
 }
 
 # Every container of the node's containerd, killed and removed while it still runs.
@@ -94,8 +109,15 @@ host_down() {
     umount "$target" 2>/dev/null || umount -l "$target" 2>/dev/null || true
   done
   ! ip link show "$bridge" >/dev/null 2>&1 || ip link del "$bridge"
+  # KUBE- holds kube-router's KUBE-ROUTER-*, KUBE-NWPLCY-* and KUBE-POD-FW-* too.
   delete_chains iptables "KUBE-|CNI-|$node_chain"
   delete_chains ip6tables "KUBE-|CNI-"
+  # kube-router's sets (KUBE-SRC-*, KUBE-DST-*; inet6: before an IPv6 one), once no rule
+  # refers to them, and only those that were not there before up.
+  local set
+  for set in $(ipsets | grep -E '^(inet6:)?KUBE-'); do
+    grep -qxF "$set" "$state/ipsets.before" 2>/dev/null || ipset destroy "$set" 2>/dev/null || true
+  done
   [ -e "$saved" ] || return 0
   while read -r kind what value; do
     case "$kind" in
@@ -119,9 +141,15 @@ host_down() {
       nft delete table "$family" "$table" 2>/dev/null || true
     done
   done
-  local now="$state/iptables.after"
-  iptables-save 2>/dev/null | sed -e 's/\[[0-9]*:[0-9]*\]//' -e '/^#/d' >"$now"
-  diff "$state/iptables.before" "$now" >/dev/null ||
-    log "iptables differ from before up: $(diff "$state/iptables.before" "$now" | head -5)"
+  local now
+  for tool in iptables ip6tables; do
+    now="$state/$tool.after"
+    "$tool-save" 2>/dev/null | sed -e 's/\[[0-9]*:[0-9]*\]//' -e '/^#/d' >"$now"
+    diff "$state/$tool.before" "$now" >/dev/null ||
+      log "$tool differ from before up: $(diff "$state/$tool.before" "$now" | head -5)"
+  done
+  ipsets >"$state/ipsets.after"
+  diff "$state/ipsets.before" "$state/ipsets.after" >/dev/null ||
+    log "ipsets differ from before up: $(diff "$state/ipsets.before" "$state/ipsets.after" | head -5)"
   rm -f "$saved"
 }

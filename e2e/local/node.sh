@@ -2,8 +2,10 @@
 # A real one-node Kubernetes cluster on this machine (DESIGN.md, tests tier 5): the control
 # plane of e2e/local/cluster.sh, a kubelet and kube-proxy (iptables mode) from the same
 # k8s.io/kubernetes module, Debian's containerd, runc and CNI plugins, CoreDNS as cluster DNS
-# and rancher's local-path provisioner as the default StorageClass. Every image is built
-# here (e2e/lib/image.sh): nothing is pulled.
+# and rancher's local-path provisioner as the default StorageClass, and kube-router's
+# NetworkPolicy controller (only that: no routing, no service proxy) enforcing the
+# NetworkPolicies on the host's iptables. Every image is built here (e2e/lib/image.sh):
+# nothing is pulled.
 #
 #   e2e/local/node.sh up     start it (installs Debian's packages when missing; builds once)
 #   e2e/local/node.sh env    print `export KUBECONFIG=... PATH=... CONTAINERD_ADDRESS=...`
@@ -36,6 +38,8 @@ node=microshop-node
 bridge=microshop0
 node_ip=10.244.0.1
 pod_subnet=10.244.0.0/24
+# e2e/local/cluster.sh's Service range.
+service_cidr=10.96.0.0/16
 dns_ip=10.96.0.10
 kubelet_port="${NODE_KUBELET_PORT:-20250}"
 kubelet_healthz_port="${NODE_KUBELET_HEALTHZ_PORT:-20248}"
@@ -55,10 +59,7 @@ helper_image=microshop.test/busybox:1
 
 log() { echo "node: $*" >&2; }
 # What wait_for watches (e2e/lib/processes.sh).
-components=(containerd kubelet kube-proxy)
-
-
-
+components=(containerd kubelet kube-proxy kube-router)
 
 k() { kubectl --kubeconfig "$kubeconfig" "$@"; }
 ctr_() { ctr --address "$sock" --namespace k8s.io "$@"; }
@@ -72,6 +73,8 @@ packages() {
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
   command -v buildah >/dev/null || missing+=(buildah)
   command -v iptables >/dev/null || missing+=(iptables)
+  # kube-router keeps the pods each policy selects in ipsets.
+  command -v ipset >/dev/null || missing+=(ipset)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v jq >/dev/null || missing+=(jq)
   command -v envsubst >/dev/null || missing+=(gettext-base)
@@ -148,7 +151,7 @@ node_images() {
   {
     image_archive "$pause_image" "$tree/pause" --user 65535:65535 --entrypoint '["/pause"]'
     image_archive "$coredns_image" "$tree/coredns" --user 65532:65532 \
-      --entrypoint '["/coredns"]' --port 1053/udp --port 1053/tcp
+      --entrypoint '["/coredns"]' --port 53/udp --port 53/tcp
     image_archive "$local_path_image" "$tree/local-path" --user 65532:65532 \
       --entrypoint '["/local-path-provisioner"]'
     image_archive "$helper_image" "$tree/busybox" --env PATH=/bin --entrypoint '["/bin/sh"]'
@@ -195,6 +198,10 @@ keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
 subjectAltName=IP:$node_ip,DNS:$node"
   node_cert kube-proxy "/CN=system:kube-proxy" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth"
+  # Bound to what it reads by e2e/local/node/kube-router.yaml, nothing more.
+  node_cert kube-router "/CN=kube-router" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
   # Pods with dnsPolicy Default (CoreDNS) get no resolver of the host's: nothing leaves.
@@ -272,6 +279,27 @@ sys.exit(0 if answer[3] & 0xF == 0 and struct.unpack(">H", answer[6:8])[0] > 0 e
 PY
 }
 
+# kube-router has set up its chains (and jumps to them) and made its first sync.
+netpol_ready() {
+  iptables -S FORWARD | grep -q -- '-j KUBE-ROUTER-FORWARD' &&
+    iptables -S KUBE-NWPLCY-DEFAULT >/dev/null 2>&1
+}
+
+# NetworkPolicies enforced on the host: kube-router's policy controller alone, a host
+# process with a client certificate of its own. Its flaws reported for v2.1.0 sit in the
+# parts left off here (service proxy, BGP; README.md "NetworkPolicies on the node"), and
+# it listens on no port (health and metrics off). IPv4 only: the bridge has no IPv6.
+netpol() {
+  local addons=$1
+  k apply -f "$root/e2e/local/node/kube-router.yaml" >/dev/null
+  start kube-router "$addons/kube-router" --kubeconfig "$(node_kubeconfig kube-router)" \
+    --hostname-override "$node" --run-firewall=true --run-router=false \
+    --run-service-proxy=false --run-loadbalancer=false --enable-cni=false \
+    --enable-ipv4=true --enable-ipv6=false --service-cluster-ip-range "$service_cidr" \
+    --health-port 0 --metrics-port 0
+  wait_for "kube-router's NetworkPolicy chains" 60 netpol_ready
+}
+
 addons() {
   local vars
   export COREDNS_IMAGE="$coredns_image" DNS_IP="$dns_ip" LOCAL_PATH_IMAGE="$local_path_image"
@@ -324,12 +352,16 @@ up() {
     --cert-dir "$state/kubelet/pki" --hostname-override "$node" --node-ip "$node_ip"
   start kube-proxy "$bin/kube-proxy" --config "$state/conf/kube-proxy.yaml"
   wait_for "node $node Ready" 120 node_ready
+  netpol "$addons"
   addons
   trap - EXIT
-  log "up in $((SECONDS - started)) s: node $node Ready, DNS $dns_ip, StorageClass local-path; KUBECONFIG=$kubeconfig"
+  log "up in $((SECONDS - started)) s: node $node Ready, DNS $dns_ip, StorageClass local-path, NetworkPolicies enforced; KUBECONFIG=$kubeconfig"
 }
 
 down() {
+  # First, or it would put back its chains while they are being removed; host_down
+  # removes them and its ipsets.
+  stop kube-router
   stop kube-proxy
   stop kubelet
   if alive containerd; then

@@ -5,8 +5,10 @@
 # `helm install` (the operator running from its image as its ServiceAccount), and a Shop
 # in a namespace that enforces the `restricted` Pod Security Standard, which must become
 # Ready with every pod really running and passing its probes. Then the frontend answers on
-# its NodePort, and the API scenarios (e2e/tests/scenarios) run through the gateway, a cart
-# surviving the deletion of Redis's pod among them.
+# its NodePort, the Shop's NetworkPolicies are shown enforced (kube-router, started by
+# node.sh), and the API scenarios (e2e/tests/scenarios) run through the gateway under them,
+# a cart surviving the deletion of Redis's pod and orders completing although RabbitMQ's
+# pod was deleted during checkouts among them.
 #
 # On failure it keeps every pod's logs and the events under e2e/artifacts/node/. The node
 # is torn down at the end unless NODE_KEEP=1.
@@ -111,6 +113,94 @@ kubectl get --raw "/api/v1/nodes/microshop-node/proxy/stats/summary" |
     | "\($p)/\(.name) rss \((.memory.rssBytes // 0) / 1048576 | floor) MiB, working set \((.memory.workingSetBytes // 0) / 1048576 | floor) MiB"' |
   tee "$root/e2e/artifacts/node-memory.txt" >&2 || true
 
+# ---- NetworkPolicies, enforced ---------------------------------------------------------
+# Probe pods in the shop's namespace, from the busybox helper image node.sh imports: one
+# without any label of the shop, and one carrying the labels by which the rendered catalog
+# policy admits the gateway (plus the shop's own, under which allow-dns and default-deny
+# select the real gateway's pods). Each tries TCP connections to Service addresses, a
+# store's pod address behind its headless Service (no DNS involved). What must be refused is first shown reachable from the host, which
+# kube-router lets through (traffic from the node itself: kubelet's probes, the scenarios
+# through the gateway's ClusterIP, the NodePort): so a refusal is the policy's, not a port
+# that nobody listens on. And a probe that must get through shows that the probe itself
+# has a network. Without enforcement the refusals fail the test.
+#
+# probe_pod NAME LABELS: restricted as the namespace demands, and never Ready (its readiness
+# probe fails on purpose), so that one with the gateway's labels never becomes an endpoint
+# of the gateway's Service.
+probe_pod() {
+  local name=$1 labels=$2
+  kubectl -n "$ns" apply -f - >/dev/null <<JSON
+{"apiVersion": "v1", "kind": "Pod",
+ "metadata": {"name": "$name", "labels": $labels},
+ "spec": {
+   "restartPolicy": "Never", "automountServiceAccountToken": false,
+   "terminationGracePeriodSeconds": 0,
+   "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+                       "seccompProfile": {"type": "RuntimeDefault"}},
+   "containers": [{
+     "name": "probe", "image": "microshop.test/busybox:1", "imagePullPolicy": "Never",
+     "command": ["/bin/busybox", "sleep", "3600"],
+     "readinessProbe": {"exec": {"command": ["/bin/busybox", "false"]}, "periodSeconds": 60},
+     "resources": {"requests": {"cpu": "10m", "memory": "8Mi"}, "limits": {"memory": "32Mi"}},
+     "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                         "capabilities": {"drop": ["ALL"]}}}]}}
+JSON
+}
+probe_running() { [ "$(kubectl -n "$ns" get pod "$1" -o jsonpath='{.status.phase}')" = Running ]; }
+address_of() { # COMPONENT: "ADDRESS PORT" of its Service; a store's is headless: its pod's
+  local ip port
+  read -r ip port <<<"$(kubectl -n "$ns" get service "$shop-$1" -o jsonpath='{.spec.clusterIP} {.spec.ports[0].port}')"
+  [ "$ip" != None ] || ip=$(kubectl -n "$ns" get pod "$shop-$1-0" -o jsonpath='{.status.podIP}')
+  echo "$ip $port"
+}
+connects() { # POD COMPONENT: one TCP connection, 3 s at most
+  local address
+  read -r -a address <<<"$(address_of "$2")"
+  kubectl -n "$ns" exec "$1" -- /bin/busybox nc -w 3 "${address[@]}" </dev/null >/dev/null 2>&1
+}
+host_connects() { # COMPONENT
+  local address
+  read -r -a address <<<"$(address_of "$1")"
+  # shellcheck disable=SC2016 # expanded by the inner bash, from its arguments
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "${address[@]}" 2>/dev/null
+}
+reaches() { # POD COMPONENT: within 30 s (kube-router syncs a new pod into its sets)
+  for _ in $(seq 15); do connects "$1" "$2" && return 0; sleep 2; done
+  log "FAILED: $1 cannot reach $2 ($(address_of "$2")), which its policies allow"
+  return 1
+}
+refused() { # POD COMPONENT
+  host_connects "$2" || { log "FAILED: the host cannot reach $2 ($(address_of "$2")) either"; return 1; }
+  if connects "$1" "$2"; then
+    log "FAILED: $1 reached $2 ($(address_of "$2")): the NetworkPolicies are not enforced"
+    return 1
+  fi
+}
+log "NetworkPolicies enforced: probe pods in $ns"
+unlabelled=netpol-probe-unlabelled gatewayish=netpol-probe-gateway
+gateway_labels=$(kubectl -n "$ns" get networkpolicy "$shop-catalog" -o json | jq -c '
+  [.spec.ingress[].from[].podSelector.matchLabels
+   | select(."app.kubernetes.io/name" == "gateway")][0]')
+[ "$gateway_labels" != null ] || { log "the catalog's policy admits no gateway"; exit 1; }
+shop_labels=$(kubectl -n "$ns" get networkpolicy "$shop-default-deny" -o json |
+  jq -c '.spec.podSelector.matchLabels')
+probe_pod "$unlabelled" '{}'
+probe_pod "$gatewayish" "$(jq -nc --argjson a "$gateway_labels" --argjson b "$shop_labels" '$a + $b')"
+for probe in "$unlabelled" "$gatewayish"; do
+  for _ in $(seq 60); do probe_running "$probe" && break; sleep 1; done
+  probe_running "$probe"
+done
+# The frontend's port is open to every pod: the unlabelled probe has a network.
+reaches "$unlabelled" frontend
+for target in catalog-db user-db redis rabbitmq catalog cart checkout identity; do
+  refused "$unlabelled" "$target"
+done
+reaches "$gatewayish" catalog
+reaches "$gatewayish" cart
+for target in catalog-db user-db redis rabbitmq; do refused "$gatewayish" "$target"; done
+log "a pod without the shop's labels reached the frontend and was refused by catalog-db, user-db, redis, rabbitmq, catalog, cart, checkout and identity; one with the gateway's labels ($gateway_labels) reached catalog and cart, not the stores"
+kubectl -n "$ns" delete pod "$unlabelled" "$gatewayish" --wait=true >/dev/null
+
 # The public API is the gateway's (a ClusterIP Service, which the host reaches through
 # kube-proxy's rules).
 gateway_ip=$(kubectl -n "$ns" get service "$shop-gateway" -o jsonpath='{.spec.clusterIP}')
@@ -119,9 +209,18 @@ log "API scenarios through the gateway at $gateway_ip:$gateway_port"
 # The cart scenario deletes Redis's pod: its StatefulSet makes a new one on the same volume,
 # whose append-only file must still hold the cart.
 restart_redis="kubectl -n $ns delete pod $shop-redis-0 --wait=true >/dev/null &&
-  for _ in \$(seq 120); do kubectl -n $ns wait pod/$shop-redis-0 --for=condition=Ready --timeout=1s && break; sleep 1; done"
+  for _ in \$(seq 120); do kubectl -n $ns wait pod/$shop-redis-0 --for=condition=Ready --timeout=1s 2>/dev/null && break; sleep 1; done"
+# The broker scenario deletes RabbitMQ's pod while it places orders; its successor finds
+# the quorum queues on the same volume. The e-mail service's development outbox (each
+# pod's, through the API server's pod proxy: its Service has no endpoint while the pod
+# reconnects to the broker) shows one confirmation per order.
+restart_rabbitmq="kubectl -n $ns delete pod $shop-rabbitmq-0 --wait=true >/dev/null &&
+  for _ in \$(seq 180); do kubectl -n $ns wait pod/$shop-rabbitmq-0 --for=condition=Ready --timeout=1s 2>/dev/null && break; sleep 1; done &&
+  kubectl -n $ns wait pod/$shop-rabbitmq-0 --for=condition=Ready --timeout=1s"
+emails="for pod in \$(kubectl -n $ns get pods -l app.kubernetes.io/instance=$shop,app.kubernetes.io/name=email -o name); do
+  kubectl get --raw /api/v1/namespaces/$ns/pods/\${pod#pod/}:8080/proxy/emails; echo; done"
 python3 e2e/tests/scenarios/scenarios.py --api "http://$gateway_ip:$gateway_port/api/v1" \
-  --restart-redis "$restart_redis"
+  --restart-redis "$restart_redis" --restart-rabbitmq "$restart_rabbitmq" --emails-command "$emails"
 
 log "a purchase in headless Chromium through the frontend's NodePort"
 e2e/tests/browser/run.sh "$frontend" "$root/e2e/artifacts/node-screenshots"

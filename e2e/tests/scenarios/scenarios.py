@@ -9,6 +9,7 @@ exit status is 1.
 
 Usage: scenarios.py [--api URL] [--only NAME ...] [--settle-seconds N]
        [--signing-jwks FILE] [--restart-redis COMMAND]
+       [--restart-rabbitmq COMMAND [--emails-command COMMAND]]
 
 The answers checked are KrakenD's (the real one or the stand-in that reads the same
 configuration): a backend's problem passes through untouched, but register and login go
@@ -654,8 +655,81 @@ def cart_survives_a_redis_restart(api: Api, settings) -> str:
     return f"the cart {before} read back the same {time.monotonic() - began:.1f} s after the restart"
 
 
+def orders_survive_a_rabbitmq_restart(api: Api, settings) -> str:
+    """Checkouts go on while RabbitMQ's pod is deleted and comes back (orders wait in
+    checkout's outbox), and every order placed before, during and after reaches its end:
+    paid, shipped and mailed. None is lost and none counts twice: the account lists each
+    order once, and the e-mail service's outbox (when --emails-command prints it) holds
+    exactly one confirmation per order, although messages in flight were redelivered."""
+    if not settings.restart_rabbitmq:
+        return "skipped (no --restart-rabbitmq command given)"
+    first, second = two_products(api)
+    email, token, _ = register(api, "broker")
+    placed = []
+
+    def place():
+        product = (first, second)[len(placed) % 2]
+        api.expect(200, "POST", "/me/cart/items",
+                   {"product_id": product["id"], "quantity": 1 + len(placed) % 3}, token=token)
+        key = str(uuid.uuid4())
+        order = api.expect(201, "POST", "/me/checkout", checkout_body(email), token=token,
+                           headers={"Idempotency-Key": key})
+        check_order(order, "POST /me/checkout")
+        check(order["status"] == "placed", f"a new order is {order['status']!r}, not placed")
+        placed.append((order["id"], key))
+
+    # Checkouts are limited to 30 a minute per account: a few before, one every second
+    # while the pod is deleted and comes back (at most 20), one after.
+    for _ in range(3):
+        place()
+    began = time.monotonic()
+    restart = subprocess.Popen(settings.restart_rabbitmq, shell=True, stdout=subprocess.DEVNULL)
+    during = 0
+    try:
+        while restart.poll() is None and during < 20:
+            place()
+            during += 1
+            time.sleep(1)
+        status = restart.wait(timeout=180)
+    finally:
+        if restart.poll() is None:
+            restart.kill()
+    check(status == 0, f"the RabbitMQ restart command failed ({status})")
+    restarted = time.monotonic() - began
+    place()
+
+    for order_id, _ in placed:
+        wait_for_order(api, order_id, settled_paid, max(settings.settle_seconds, 120), token=token)
+    settled = time.monotonic() - began
+    ids = [order_id for order_id, _ in placed]
+    listed = [o["id"] for o in api.expect(200, "GET", "/me/orders", token=token)["items"]]
+    check(sorted(listed) == sorted(ids),
+          f"GET /me/orders lists {len(listed)} orders ({len(set(listed))} distinct), "
+          f"{len(ids)} were placed")
+    # A client retrying a checkout it sent while the broker was away gets the same order.
+    retried_id, retried_key = placed[3] if during else placed[0]
+    again = api.expect(201, "POST", "/me/checkout", checkout_body(email), token=token,
+                       headers={"Idempotency-Key": retried_key})
+    check(again["id"] == retried_id,
+          f"a retried checkout answered order {again['id']}, not {retried_id}")
+    mails = ""
+    if settings.emails_command:
+        out = subprocess.run(settings.emails_command, shell=True, check=True,
+                             capture_output=True, text=True).stdout
+        kept = [m.get("order_id") for doc in out.split("\n") if doc.strip()
+                for m in json.loads(doc).get("items", [])]
+        counts = {order_id: kept.count(order_id) for order_id in ids}
+        wrong = {order_id: n for order_id, n in counts.items() if n != 1}
+        check(not wrong, f"confirmation mails per order, expected exactly 1: {wrong}")
+        mails = ", one confirmation mail each"
+    return (f"{len(ids)} orders ({during} placed while RabbitMQ's pod was deleted and came "
+            f"back in {restarted:.1f} s) all paid, shipped and mailed {settled:.1f} s after the "
+            f"deletion; listed once each{mails}")
+
+
 SCENARIOS = [guest_purchase, registered_purchase, declined_card, bad_inputs, unauthorised_me,
-             private_routes, rate_limits, cart_survives_a_redis_restart]
+             private_routes, rate_limits, cart_survives_a_redis_restart,
+             orders_survive_a_rabbitmq_restart]
 
 
 def main():
@@ -669,6 +743,12 @@ def main():
     parser.add_argument("--restart-redis", metavar="COMMAND",
                         help="a shell command restarting the carts' Redis (the restart scenario "
                              "is skipped without it)")
+    parser.add_argument("--restart-rabbitmq", metavar="COMMAND",
+                        help="a shell command deleting RabbitMQ's pod and waiting for its successor "
+                             "(the broker scenario is skipped without it)")
+    parser.add_argument("--emails-command", metavar="COMMAND",
+                        help="a shell command printing the e-mail service's GET /emails (JSON, one "
+                             "document a line: one per pod), to count the confirmations per order")
     parser.add_argument("--signing-jwks", metavar="FILE",
                         help="the gateway's private JWK set, if known (signs test tokens)")
     settings = parser.parse_args()
