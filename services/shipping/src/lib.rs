@@ -82,9 +82,11 @@ impl Service for Shipping {
     }
 }
 
-/// The HTTP side: quotes and health.
+/// The HTTP side: quotes and health. A broker outage only degrades readiness: quotes do
+/// not need the broker, and checkout takes orders during the outage (they wait in its
+/// outbox) only if shipping stays in its Service to quote them.
 fn router(pool: PgPool, broker: &Broker, serve: &ServeConfig) -> Router {
-    let readiness =
-        serving::postgres::readiness(Readiness::new(), pool).with_check("rabbitmq", broker.probe());
+    let readiness = serving::postgres::readiness(Readiness::new(), pool)
+        .with_degrading_check("rabbitmq", broker.probe());
     serving::http::skeleton(routes::routes(), readiness, serve)
 }

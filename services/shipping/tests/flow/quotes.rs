@@ -63,6 +63,27 @@ async fn a_quote_is_the_destinations_base_rate_plus_150_per_extra_item(pool: PgP
 }
 
 #[sqlx::test(migrator = "shipping::MIGRATOR")]
+async fn without_the_broker_it_stays_ready_and_quotes(pool: PgPool) {
+    // Checkout quotes every order it takes, and takes orders while RabbitMQ is away:
+    // shipping must stay in its Service then, with the broker reported as degraded.
+    let app = quotes(pool).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["checks"]["postgres"], "ok");
+    assert!(
+        report["checks"]["rabbitmq"]
+            .as_str()
+            .is_some_and(|state| state.starts_with("degraded")),
+        "{report}"
+    );
+    let quote = app
+        .send_json(Method::POST, "/quotes", &request("US", &[1]))
+        .await;
+    assert_eq!(quote.status(), 200);
+}
+
+#[sqlx::test(migrator = "shipping::MIGRATOR")]
 async fn bad_quote_requests_are_422_problems_naming_the_field(pool: PgPool) {
     let app = quotes(pool).await;
     let with = |path: &str, value: Value| {
