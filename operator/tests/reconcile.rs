@@ -63,6 +63,8 @@ impl Call {
 struct Script {
     /// Answer every apply of an owned object with this status (e.g. 500).
     fail_applies: Option<u16>,
+    /// Answer every apply as admission does while it cannot map the kind Shop yet.
+    owner_kind_unmapped: bool,
     /// Answer every apply of an owned object as the API server does in a namespace being
     /// deleted.
     namespace_terminating: bool,
@@ -191,6 +193,11 @@ fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (Status
                    "details": {"name": "demo-user-db", "kind": "secrets", "causes": [{
                        "reason": "NamespaceTerminating", "field": "metadata.namespace",
                        "message": "namespace shops is being terminated"}]}}),
+        ),
+        Method::PATCH if call.is_apply() && script.owner_kind_unmapped => (
+            StatusCode::FORBIDDEN,
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+                   "message": "secrets \"demo-user-db\" is forbidden: cannot set blockOwnerDeletion in this case because cannot find RESTMapping for APIVersion microshop.dev/v1alpha1 Kind Shop: no matches for kind \"Shop\" in version \"microshop.dev/v1alpha1\""}),
         ),
         Method::PATCH if call.is_apply() => match script.fail_applies {
             Some(code) => (StatusCode::from_u16(code).unwrap(), failure(code)),
@@ -330,6 +337,32 @@ async fn status_is_patched_with_conditions_components_and_url() {
 }
 
 #[tokio::test]
+async fn an_owner_kind_admission_cannot_map_yet_is_tried_again_every_two_seconds_for_a_while() {
+    let shop = Arc::new(shop(ShopSpec::default()));
+    let script = Script {
+        owner_kind_unmapped: true,
+        ..Script::default()
+    };
+    let (client, _api) = FakeApi::start(&shop, script);
+    let ctx = context(client);
+    let err = controller::reconcile(shop.clone(), ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(err.owner_kind_not_mapped_yet(), "{err}");
+    let delays: Vec<Action> = (0..17)
+        .map(|_| controller::error_policy(shop.clone(), &err, ctx.clone()))
+        .collect();
+    // 30 s of quick tries, the time admission takes to learn a new kind; then the usual
+    // backoff, as for any refusal that lasts.
+    assert!(
+        delays[..15]
+            .iter()
+            .all(|d| *d == Action::requeue(Duration::from_secs(2)))
+    );
+    assert_eq!(delays[15], Action::requeue(Duration::from_secs(300)));
+}
+
+#[tokio::test]
 async fn a_paused_shop_gets_no_writes_at_all() {
     let shop = shop(ShopSpec {
         paused: true,
@@ -356,6 +389,10 @@ async fn an_api_error_is_reported_and_requeued_with_growing_backoff() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Apply { .. }), "{err}");
+    assert!(
+        !err.owner_kind_not_mapped_yet(),
+        "a 500 is no mapping delay"
+    );
     assert_eq!(err.metric_label(), "apply");
 
     let calls = api.calls();
