@@ -8,7 +8,9 @@
 # its NodePort, the Shop's NetworkPolicies are shown enforced (kube-router, started by
 # node.sh), and the API scenarios (e2e/tests/scenarios) run through the gateway under them,
 # a cart surviving the deletion of Redis's pod and orders completing although RabbitMQ's
-# pod was deleted during checkouts among them.
+# pod was deleted during checkouts among them. At the end the Shop is deleted, which
+# leaves only the volumes and the store Secrets they own, and made again on them: it must
+# sell again with the old data's passwords.
 #
 # On failure it keeps every pod's logs and the events under e2e/artifacts/node/. The node
 # is torn down at the end unless NODE_KEEP=1.
@@ -70,8 +72,8 @@ helm install microshop charts/microshop-operator --namespace microshop-system --
 kubectl create namespace "$ns"
 kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted \
   pod-security.kubernetes.io/enforce-version=latest
-applied=$SECONDS
-kubectl -n "$ns" apply -f - <<YAML
+shop_manifest() {
+  cat <<YAML
 apiVersion: microshop.dev/v1alpha1
 kind: Shop
 metadata: {name: $shop}
@@ -85,6 +87,9 @@ spec:
   rabbitmq: {image: ${test_image[rabbitmq]}, storage: {size: 2Gi}}
   exposure: {type: NodePort}
 YAML
+}
+applied=$SECONDS
+shop_manifest | kubectl -n "$ns" apply -f -
 
 log "waiting for the Shop to be Ready"
 kubectl -n "$ns" wait shop/"$shop" --for=condition=Ready --timeout=600s
@@ -252,3 +257,25 @@ fi
 volumes=$(kubectl -n "$ns" get pvc --no-headers | wc -l)
 log "$volumes volumes retained"
 ((volumes == 4))
+
+log "the store Secrets stay with their volumes, owned by them alone"
+claims=$(kubectl -n "$ns" get pvc -o json | jq -c '[.items[].metadata.uid] | sort')
+for _ in $(seq 60); do
+  owners=$(kubectl -n "$ns" get secrets -l app.kubernetes.io/instance="$shop" -o json |
+    jq -c '[.items[].metadata.ownerReferences[]? | .kind + "/" + .uid] | sort')
+  [ "$owners" = "$(jq -c 'map("PersistentVolumeClaim/" + .)' <<<"$claims")" ] && break
+  sleep 1
+done
+if [ "$owners" != "$(jq -c 'map("PersistentVolumeClaim/" + .)' <<<"$claims")" ]; then
+  log "the Secrets left are owned by $owners, the volumes are $claims"
+  exit 1
+fi
+
+log "the Shop made again on its retained volumes: every service logs in to the old data"
+applied=$SECONDS
+shop_manifest | kubectl -n "$ns" apply -f -
+kubectl -n "$ns" wait shop/"$shop" --for=condition=Ready --timeout=600s
+log "Shop Ready again $((SECONDS - applied)) s after apply"
+gateway_ip=$(kubectl -n "$ns" get service "$shop-gateway" -o jsonpath='{.spec.clusterIP}')
+python3 e2e/tests/scenarios/scenarios.py --api "http://$gateway_ip:$gateway_port/api/v1" \
+  --only guest_purchase registered_purchase

@@ -11,7 +11,9 @@ use std::{
 
 use futures::StreamExt;
 use k8s_openapi::{
-    api::core::v1::Secret, apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp,
+    api::core::v1::{PersistentVolumeClaim, Secret},
+    apimachinery::pkg::apis::meta::v1::Time,
+    jiff::Timestamp,
 };
 use kube::{
     Client, Resource, ResourceExt,
@@ -27,12 +29,14 @@ use kube::{
 use serde::Serialize;
 
 use crate::{
-    apply::{apply_all, owned_by, sweep},
+    apply::{apply_all, sweep},
     caches::{self, CacheClosed, Caches},
     crd::{Shop, ShopStatus},
-    credentials::{Credentials, ExistingSecrets},
+    credentials::{self, Credentials, ExistingSecrets},
     metrics::Metrics,
-    render::{self, FIELD_MANAGER, RenderInputs, shop_label_selector},
+    render::{
+        self, FIELD_MANAGER, RenderInputs, VolumeClaims, component::Store, shop_label_selector,
+    },
     status::{self, Observed},
 };
 
@@ -78,6 +82,14 @@ impl Error {
         if status.details.as_ref().is_some_and(|d| {
             d.causes.iter().any(|c| c.reason == "NamespaceTerminating")
         }))
+    }
+
+    /// Admission refused an owner reference to the Shop because it cannot map the kind yet.
+    /// OwnerReferencesPermissionEnforcement refreshes its RESTMapper every 30 s, so right
+    /// after the CRD is installed the first Shop's objects are refused for up to that long.
+    pub fn owner_kind_not_mapped_yet(&self) -> bool {
+        matches!(self, Error::Apply { source: kube::Error::Api(status), .. }
+            if status.code == 403 && status.message.contains("cannot find RESTMapping"))
     }
 
     /// The variant's name: a metric label, so failures are countable by kind.
@@ -198,11 +210,13 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
 
     // Read from the API server, not a cache: a Secret made by the last reconcile and not yet
     // seen by the watch would otherwise get new passwords.
-    let existing = existing_secrets(client, &namespace, &selector, shop).await?;
+    let volume_claims = volume_claims(client, &namespace, &selector, shop).await?;
+    let existing = existing_secrets(client, &namespace, &selector, shop, &volume_claims).await?;
     let credentials = Credentials::keep_or_generate(&shop.name_any(), &existing);
     let inputs = RenderInputs {
         operator_version: &ctx.operator_version,
         credentials: &credentials,
+        volume_claims: &volume_claims,
     };
     let objects = render::render_shop(shop, &inputs)?;
     let caches = ctx.caches();
@@ -247,10 +261,24 @@ async fn reconcile_inner(shop: &Shop, ctx: &Context) -> Result<Action, Error> {
     Ok(Action::requeue(RESYNC))
 }
 
+/// How soon, and how many times, an owner kind admission cannot map yet is tried again.
+const UNMAPPED_OWNER_RETRY: Duration = Duration::from_secs(2);
+const UNMAPPED_OWNER_RETRIES: u32 = 15;
+
 /// Requeue with this Shop's backoff; never a crash loop.
 pub fn error_policy(shop: Arc<Shop>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.metrics.failed(error.metric_label());
-    let delay = ctx.backoff.failed(&ObjectRef::from_obj(&*shop));
+    let key = ObjectRef::from_obj(&*shop);
+    let backoff = ctx.backoff.failed(&key);
+    // A refusal that clears by itself within 30 s is tried again every 2 s for that long,
+    // rather than at 5, 10, 20 s, which kept a new shop waiting up to 35 s after install.
+    let delay = if error.owner_kind_not_mapped_yet()
+        && ctx.backoff.failures(&key) <= UNMAPPED_OWNER_RETRIES
+    {
+        UNMAPPED_OWNER_RETRY
+    } else {
+        backoff
+    };
     tracing::warn!(shop = %shop.name_any(), error = %error, retry_in_s = delay.as_secs(), "reconcile failed");
     Action::requeue(delay)
 }
@@ -259,12 +287,43 @@ fn now() -> Time {
     Time(Timestamp::now())
 }
 
-/// Data of the Secrets the operator made for this shop before.
+/// The shop's store volumes, listed only when a store the operator runs has one.
+async fn volume_claims(
+    client: &Client,
+    namespace: &str,
+    selector: &str,
+    shop: &Shop,
+) -> Result<VolumeClaims, Error> {
+    let any_volume = Store::ALL.iter().any(|store| {
+        let spec = store.spec(&shop.spec);
+        spec.external.is_none() && spec.storage.is_some()
+    });
+    if !any_volume {
+        return Ok(VolumeClaims::new());
+    }
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    let list = api
+        .list_metadata(&ListParams::default().labels(selector))
+        .await
+        .map_err(|source| Error::List {
+            kind: "PersistentVolumeClaim",
+            source,
+        })?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|claim| Some((claim.name_any(), claim.uid()?)))
+        .collect())
+}
+
+/// Data of the Secrets the operator made for this shop before, or for an earlier Shop of
+/// the same name whose volumes remain ([`credentials::kept`]).
 async fn existing_secrets(
     client: &Client,
     namespace: &str,
     selector: &str,
     shop: &Shop,
+    volume_claims: &VolumeClaims,
 ) -> Result<ExistingSecrets, Error> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let list = api
@@ -278,7 +337,7 @@ async fn existing_secrets(
     Ok(list
         .items
         .into_iter()
-        .filter(|s| owned_by(s, owner.as_deref()))
+        .filter(|s| credentials::kept(s.owner_references(), owner.as_deref(), volume_claims))
         .map(|s| (s.name_any(), s.data.unwrap_or_default()))
         .collect())
 }

@@ -1,17 +1,18 @@
 //! The shop's generated secrets: store passwords and the gateway's signing keys. They are
 //! made once, then read back from the cluster on every reconcile and kept, so a store's
-//! volume and its password never part ways. This is the only random part of rendering,
-//! kept outside the pure [`crate::render::render_shop`].
+//! volume and its password never part ways, not even across a Shop deleted and created
+//! again on retained volumes (the volume owns the store's Secret too). This is the only
+//! random part of rendering, kept outside the pure [`crate::render::render_shop`].
 
 use std::collections::BTreeMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::SigningKey;
-use k8s_openapi::ByteString;
+use k8s_openapi::{ByteString, apimachinery::pkg::apis::meta::v1::OwnerReference};
 use rand::{Rng, distr::Alphanumeric};
 use serde::{Deserialize, Serialize};
 
-use crate::render::component::USER_DATABASES;
+use crate::render::{VolumeClaims, component::USER_DATABASES};
 
 /// Data of the shop's existing Secrets, by Secret name then key.
 pub type ExistingSecrets = BTreeMap<String, BTreeMap<String, ByteString>>;
@@ -98,6 +99,19 @@ impl Credentials {
             gateway_keys,
         }
     }
+}
+
+/// Whether a Secret under the shop's labels, owned by `owners`, holds credentials to keep:
+/// one this Shop (`shop_uid`) owns, or one an existing store volume owns, left by an
+/// earlier Shop of the same name together with the data its passwords open. Anything
+/// else (a Secret of a deleted Shop that the garbage collector has yet to remove) is not
+/// read, so its passwords are not taken over.
+pub fn kept(owners: &[OwnerReference], shop_uid: Option<&str>, volumes: &VolumeClaims) -> bool {
+    owners.iter().any(|owner| {
+        shop_uid == Some(owner.uid.as_str())
+            || (owner.kind == "PersistentVolumeClaim"
+                && volumes.get(&owner.name) == Some(&owner.uid))
+    })
 }
 
 fn password() -> String {
@@ -221,6 +235,42 @@ mod tests {
 
     fn bytes(s: &str) -> ByteString {
         ByteString(s.as_bytes().to_vec())
+    }
+
+    fn owner(kind: &str, name: &str, uid: &str) -> OwnerReference {
+        OwnerReference {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: uid.into(),
+            ..OwnerReference::default()
+        }
+    }
+
+    #[test]
+    fn a_secret_is_kept_when_the_shop_or_an_existing_volume_owns_it() {
+        let volumes = VolumeClaims::from([("data-demo-redis-0".into(), "pvc-1".into())]);
+        let shop = owner("Shop", "demo", "shop-2");
+        let volume = owner("PersistentVolumeClaim", "data-demo-redis-0", "pvc-1");
+        let earlier_shop = owner("Shop", "demo", "shop-1");
+        assert!(kept(std::slice::from_ref(&shop), Some("shop-2"), &volumes));
+        // Left by an earlier Shop, with the volume the new one finds.
+        assert!(kept(
+            &[earlier_shop.clone(), volume.clone()],
+            Some("shop-2"),
+            &volumes
+        ));
+        assert!(kept(
+            std::slice::from_ref(&volume),
+            Some("shop-2"),
+            &volumes
+        ));
+        // Only an earlier Shop's: the collector is about to remove it.
+        assert!(!kept(&[earlier_shop], Some("shop-2"), &volumes));
+        // A volume since deleted and made again has another uid: fresh data, fresh passwords.
+        let remade = VolumeClaims::from([("data-demo-redis-0".into(), "pvc-9".into())]);
+        assert!(!kept(&[volume], Some("shop-2"), &remade));
+        assert!(!kept(&[], Some("shop-2"), &volumes));
     }
 
     #[test]

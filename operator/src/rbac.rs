@@ -22,8 +22,9 @@ impl fmt::Display for Need {
     }
 }
 
-/// What the operator calls on Shops and Events, apart from the kinds it owns.
-const SHOP_AND_EVENTS: &[(&str, &str, &[&str])] = &[
+/// What the operator calls apart from the kinds it owns: Shops, Events, and the store
+/// volumes that own their Secrets too.
+const NOT_OWNED: &[(&str, &str, &[&str])] = &[
     // The controller's watch.
     ("microshop.dev", "shops", &["list", "watch"]),
     // The status, by server-side apply.
@@ -32,6 +33,12 @@ const SHOP_AND_EVENTS: &[(&str, &str, &[&str])] = &[
     ("microshop.dev", "shops/finalizers", &["update"]),
     // The recorder creates an Event and patches its count when it repeats.
     ("events.k8s.io", "events", &["create", "patch"]),
+    // A store's volume is read for its uid, which its Secret names as a second owner.
+    ("", "persistentvolumeclaims", &["list"]),
+    // Adding that owner to a Secret made earlier, or adopting one left by an earlier Shop,
+    // changes its ownerReferences, which the API server (OwnerReferencesPermissionEnforcement)
+    // allows only to who may delete it. The operator never deletes a Secret.
+    ("", "secrets", &["delete"]),
 ];
 
 /// What leader election calls on its Lease, in the operator's own namespace.
@@ -62,7 +69,7 @@ pub fn needs() -> Vec<Need> {
             }
         }
     }
-    let mut owned = Owned(flatten(SHOP_AND_EVENTS));
+    let mut owned = Owned(flatten(NOT_OWNED));
     owned::each_kind(&mut owned);
     owned.0
 }
@@ -138,12 +145,13 @@ mod tests {
             "networking.k8s.io/ingresses:watch",
             "policy/poddisruptionbudgets:delete",
             "microshop.dev/shops/status:patch",
+            "/persistentvolumeclaims:list",
         ] {
             assert!(needs.iter().any(|n| n == expected), "{expected}: {needs:?}");
         }
         assert!(
-            !needs.iter().any(|n| n == "/secrets:delete"),
-            "Secrets go with their Shop"
+            needs.iter().any(|n| n == "/secrets:delete"),
+            "owner references of Secrets change"
         );
     }
 

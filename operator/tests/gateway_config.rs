@@ -13,7 +13,7 @@ use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};
 use operator::{
     crd::{Shop, ShopSpec},
     credentials::{Credentials, ExistingSecrets},
-    render::{Object, RenderInputs, gateway, render_shop},
+    render::{Object, RenderInputs, VolumeClaims, gateway, render_shop},
 };
 use serde_json::Value;
 
@@ -29,6 +29,7 @@ fn render(name: &str, spec: ShopSpec) -> Vec<Object> {
     let inputs = RenderInputs {
         operator_version: "0.1.0",
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     render_shop(&shop, &inputs).unwrap()
 }

@@ -6,6 +6,7 @@ use std::{
     time::Duration,
 };
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::{
     api::apps::v1::{Deployment, DeploymentStatus, StatefulSetStatus},
@@ -22,7 +23,7 @@ use operator::{
     crd::{Shop, ShopSpec},
     metrics::Metrics,
     owned::{ObjectVisitor, OwnedKind},
-    render::{Object, RenderInputs, render_shop},
+    render::{Object, RenderInputs, VolumeClaims, render_shop},
 };
 use serde_json::{Value, json};
 
@@ -62,11 +63,16 @@ impl Call {
 struct Script {
     /// Answer every apply of an owned object with this status (e.g. 500).
     fail_applies: Option<u16>,
+    /// Answer every apply as admission does while it cannot map the kind Shop yet.
+    owner_kind_unmapped: bool,
     /// Answer every apply of an owned object as the API server does in a namespace being
     /// deleted.
     namespace_terminating: bool,
     /// Answer the first apply of this StatefulSet with 422 (an immutable field changed).
     immutable_stateful_set: Option<&'static str>,
+    /// Redis's volume exists with this uid, and owns a Secret `demo-redis` left by an
+    /// earlier Shop of the same name, holding this password.
+    retained_redis: Option<(&'static str, &'static str)>,
 }
 
 struct FakeApi {
@@ -138,9 +144,33 @@ fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (Status
         return (StatusCode::CREATED, call.body.clone());
     }
     match call.method {
-        // The shop's Secrets, the one thing it reads from the API server (none yet); what
-        // else it owns it reads from the controller's caches.
-        Method::GET if path.ends_with("/secrets") => (StatusCode::OK, list("Secret", Vec::new())),
+        // The shop's Secrets and, with a store on a volume, its volumes: what it reads from
+        // the API server (none yet, unless scripted); what else it owns it reads from the
+        // controller's caches.
+        Method::GET if path.ends_with("/secrets") => {
+            let items = script.retained_redis.map(|(uid, password)| {
+                let password = STANDARD.encode(password);
+                json!({"apiVersion": "v1", "kind": "Secret",
+                       "metadata": {"name": "demo-redis", "namespace": "shops",
+                                    "ownerReferences": [{"apiVersion": "v1",
+                                        "kind": "PersistentVolumeClaim",
+                                        "name": "data-demo-redis-0", "uid": uid}]},
+                       "data": {"password": password}})
+            });
+            (StatusCode::OK, list("Secret", items.into_iter().collect()))
+        }
+        Method::GET if path.ends_with("/persistentvolumeclaims") => {
+            let items = script.retained_redis.map(|(uid, _)| {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
+                       "metadata": {"name": "data-demo-redis-0", "namespace": "shops", "uid": uid}})
+            });
+            (
+                StatusCode::OK,
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
+                       "metadata": {"resourceVersion": "1"},
+                       "items": items.into_iter().collect::<Vec<_>>()}),
+            )
+        }
         Method::PATCH
             if call.is_apply()
                 && earlier == 0
@@ -163,6 +193,11 @@ fn answer(call: &Call, script: &Script, shop: &Value, earlier: usize) -> (Status
                    "details": {"name": "demo-user-db", "kind": "secrets", "causes": [{
                        "reason": "NamespaceTerminating", "field": "metadata.namespace",
                        "message": "namespace shops is being terminated"}]}}),
+        ),
+        Method::PATCH if call.is_apply() && script.owner_kind_unmapped => (
+            StatusCode::FORBIDDEN,
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+                   "message": "secrets \"demo-user-db\" is forbidden: cannot set blockOwnerDeletion in this case because cannot find RESTMapping for APIVersion microshop.dev/v1alpha1 Kind Shop: no matches for kind \"Shop\" in version \"microshop.dev/v1alpha1\""}),
         ),
         Method::PATCH if call.is_apply() => match script.fail_applies {
             Some(code) => (StatusCode::from_u16(code).unwrap(), failure(code)),
@@ -193,6 +228,7 @@ fn rendered(shop: &Shop) -> Vec<Object> {
     let inputs = RenderInputs {
         operator_version: env!("CARGO_PKG_VERSION"),
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     render_shop(shop, &inputs).unwrap()
 }
@@ -301,6 +337,32 @@ async fn status_is_patched_with_conditions_components_and_url() {
 }
 
 #[tokio::test]
+async fn an_owner_kind_admission_cannot_map_yet_is_tried_again_every_two_seconds_for_a_while() {
+    let shop = Arc::new(shop(ShopSpec::default()));
+    let script = Script {
+        owner_kind_unmapped: true,
+        ..Script::default()
+    };
+    let (client, _api) = FakeApi::start(&shop, script);
+    let ctx = context(client);
+    let err = controller::reconcile(shop.clone(), ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(err.owner_kind_not_mapped_yet(), "{err}");
+    let delays: Vec<Action> = (0..17)
+        .map(|_| controller::error_policy(shop.clone(), &err, ctx.clone()))
+        .collect();
+    // 30 s of quick tries, the time admission takes to learn a new kind; then the usual
+    // backoff, as for any refusal that lasts.
+    assert!(
+        delays[..15]
+            .iter()
+            .all(|d| *d == Action::requeue(Duration::from_secs(2)))
+    );
+    assert_eq!(delays[15], Action::requeue(Duration::from_secs(300)));
+}
+
+#[tokio::test]
 async fn a_paused_shop_gets_no_writes_at_all() {
     let shop = shop(ShopSpec {
         paused: true,
@@ -327,6 +389,10 @@ async fn an_api_error_is_reported_and_requeued_with_growing_backoff() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Apply { .. }), "{err}");
+    assert!(
+        !err.owner_kind_not_mapped_yet(),
+        "a 500 is no mapping delay"
+    );
     assert_eq!(err.metric_label(), "apply");
 
     let calls = api.calls();
@@ -452,6 +518,68 @@ async fn a_reconcile_lists_only_the_shops_secrets_and_reads_the_rest_from_the_ca
     // The status comes from the caches: everything there runs.
     let status = &calls.last().unwrap().body["status"];
     assert_eq!(status["componentsReady"], "13/13");
+}
+
+#[tokio::test]
+async fn a_shop_made_again_reads_the_password_its_retained_volume_was_made_with() {
+    let mut spec = ShopSpec::default();
+    spec.redis.storage = Some(operator::crd::Storage {
+        size: k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
+        storage_class_name: None,
+    });
+    let shop = shop(spec);
+    let script = Script {
+        retained_redis: Some(("pvc-uid", "the-volume-password")),
+        ..Script::default()
+    };
+    let (client, api) = FakeApi::start(&shop, script);
+    let ctx = context(client);
+    ctx.use_caches(running(&shop));
+    controller::reconcile(Arc::new(shop), ctx).await.unwrap();
+    let calls = api.calls();
+    let reads: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.method == Method::GET)
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            "/api/v1/namespaces/shops/persistentvolumeclaims",
+            "/api/v1/namespaces/shops/secrets"
+        ]
+    );
+    let applied = calls
+        .iter()
+        .find(|c| c.is_apply() && c.path.ends_with("/secrets/demo-redis"))
+        .unwrap();
+    let password = &applied.body["data"]["password"];
+    assert_eq!(
+        STANDARD.decode(password.as_str().unwrap()).unwrap(),
+        b"the-volume-password"
+    );
+    let owners: Vec<(&str, &str)> = applied.body["metadata"]["ownerReferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["uid"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        owners,
+        [("Shop", UID), ("PersistentVolumeClaim", "pvc-uid")]
+    );
+    // A store without a volume gets a new password, not one of an earlier Shop.
+    let catalog_db = calls
+        .iter()
+        .find(|c| c.is_apply() && c.path.ends_with("/secrets/demo-catalog-db"))
+        .unwrap();
+    assert_eq!(
+        catalog_db.body["metadata"]["ownerReferences"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// Deleting a namespace deletes the Shop's objects before the Shop: the reconciles that

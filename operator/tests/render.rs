@@ -15,7 +15,7 @@ use k8s_openapi::{
 use operator::{
     crd::{ExposureType, ExternalStore, PvcRetention, SecretRef, Shop, ShopSpec, Storage},
     credentials::{Credentials, ExistingSecrets},
-    render::{Object, RenderError, RenderInputs, gateway, render_shop},
+    render::{Object, RenderError, RenderInputs, VolumeClaims, gateway, render_shop},
 };
 
 const UID: &str = "7d6b6f3e-0000-4000-8000-000000000001";
@@ -29,9 +29,14 @@ fn shop(spec: ShopSpec) -> Shop {
 }
 
 fn render_with(shop: &Shop, credentials: &Credentials) -> Vec<Object> {
+    render_on(shop, credentials, &VolumeClaims::new())
+}
+
+fn render_on(shop: &Shop, credentials: &Credentials, volumes: &VolumeClaims) -> Vec<Object> {
     let inputs = RenderInputs {
         operator_version: "0.1.0",
         credentials,
+        volume_claims: volumes,
     };
     render_shop(shop, &inputs).unwrap()
 }
@@ -881,6 +886,79 @@ fn existing_secrets_are_kept_not_regenerated() {
 }
 
 #[test]
+fn a_store_secret_is_owned_by_its_volume_once_that_exists() {
+    let mut spec = ShopSpec::default();
+    spec.redis.storage = Some(Storage {
+        size: Quantity("1Gi".into()),
+        storage_class_name: None,
+    });
+    let credentials = Credentials::keep_or_generate("demo", &ExistingSecrets::new());
+    let owners = |objects: &[Object], name: &str| -> Vec<(String, String, Option<bool>)> {
+        let secret = objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Secret(s) if s.metadata.name.as_deref() == Some(name) => Some(s),
+                _ => None,
+            })
+            .unwrap();
+        secret
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .map(|r| (r.kind.clone(), r.uid.clone(), r.controller))
+            .collect()
+    };
+
+    // Before the StatefulSet has made the volume: the Shop alone.
+    let before = render_on(&shop(spec.clone()), &credentials, &VolumeClaims::new());
+    assert_eq!(
+        owners(&before, "demo-redis"),
+        [("Shop".to_owned(), UID.to_owned(), Some(true))]
+    );
+
+    // Then the volume too (named as the StatefulSet controller names it), so the Secret
+    // stays while a retained volume does; other Secrets are the Shop's alone.
+    let volumes = VolumeClaims::from([
+        ("data-demo-redis-0".to_owned(), "pvc-uid".to_owned()),
+        ("something-else".to_owned(), "other-uid".to_owned()),
+    ]);
+    let after = render_on(&shop(spec), &credentials, &volumes);
+    assert_eq!(
+        owners(&after, "demo-redis"),
+        [
+            ("Shop".to_owned(), UID.to_owned(), Some(true)),
+            (
+                "PersistentVolumeClaim".to_owned(),
+                "pvc-uid".to_owned(),
+                None
+            ),
+        ]
+    );
+    for name in [
+        "demo-user-db",
+        "demo-rabbitmq",
+        "demo-gateway-jwk",
+        "demo-frontend",
+    ] {
+        assert_eq!(owners(&after, name).len(), 1, "{name}");
+    }
+    let claim = &stateful_set(&after, "redis").spec;
+    assert_eq!(
+        claim.volume_claim_templates.as_ref().unwrap()[0]
+            .metadata
+            .name
+            .as_deref(),
+        Some("data"),
+        "the claim template the volume's name is made from"
+    );
+    assert_eq!(
+        stateful_set(&after, "redis").metadata.name.as_deref(),
+        Some("demo-redis")
+    );
+}
+
+#[test]
 fn secrets_hold_data_never_string_data() {
     let objects = render(ShopSpec::default());
     for object in &objects {
@@ -951,6 +1029,7 @@ fn rendering_needs_a_shop_from_the_api_server() {
     let inputs = RenderInputs {
         operator_version: "0.1.0",
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     let mut no_uid = shop(ShopSpec::default());
     no_uid.metadata.uid = None;

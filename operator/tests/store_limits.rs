@@ -14,7 +14,7 @@ use k8s_openapi::{
 use operator::{
     crd::{Shop, ShopSpec},
     credentials::{Credentials, ExistingSecrets},
-    render::{Object, RenderInputs, render_shop},
+    render::{Object, RenderInputs, VolumeClaims, render_shop},
 };
 
 fn render(spec: ShopSpec) -> Vec<Object> {
@@ -25,6 +25,7 @@ fn render(spec: ShopSpec) -> Vec<Object> {
     let inputs = RenderInputs {
         operator_version: "0.1.0",
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     render_shop(&shop, &inputs).unwrap()
 }

@@ -1,6 +1,6 @@
 //! Rendering: a `Shop` in, the typed Kubernetes objects it should own out. A pure function
-//! of the resource and its inputs (the operator's version, the credentials already in the
-//! cluster), so every rule here is tested without an API server.
+//! of the resource and its inputs (the operator's version, the credentials and the store
+//! volumes already in the cluster), so every rule here is tested without an API server.
 
 pub mod apps;
 pub mod component;
@@ -37,7 +37,15 @@ pub struct RenderInputs<'a> {
     /// Default image tag: the operator's own version.
     pub operator_version: &'a str,
     pub credentials: &'a Credentials,
+    /// The shop's store volumes that exist (see [`VolumeClaims`]).
+    pub volume_claims: &'a VolumeClaims,
 }
+
+/// The uid of each of the shop's PersistentVolumeClaims that exist, by name. A store's
+/// Secret is owned by its volume as well as by the Shop, so that the passwords the data
+/// was initialised with last as long as the data: a retained volume keeps its Secret when
+/// the Shop is deleted, and a Shop created again finds both.
+pub type VolumeClaims = BTreeMap<String, String>;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RenderError {
@@ -74,6 +82,7 @@ pub struct ShopContext<'a> {
     pub owner: OwnerReference,
     pub version: String,
     pub credentials: &'a Credentials,
+    pub volume_claims: &'a VolumeClaims,
 }
 
 impl<'a> ShopContext<'a> {
@@ -103,6 +112,7 @@ impl<'a> ShopContext<'a> {
             owner,
             version,
             credentials: inputs.credentials,
+            volume_claims: inputs.volume_claims,
         })
     }
 

@@ -1,14 +1,20 @@
 //! The shop's Secrets, filled from [`Credentials`](crate::credentials::Credentials): one per
 //! store the operator runs (passwords and the URLs services connect with), the
-//! gateway's JWK sets and the frontend's CSRF key.
+//! gateway's JWK sets and the frontend's CSRF key. A store's Secret is also owned by the
+//! store's volume once that exists (see [`VolumeClaims`](super::VolumeClaims)).
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::{ByteString, api::core::v1::Secret};
+use k8s_openapi::{
+    ByteString,
+    api::core::v1::{PersistentVolumeClaim, Secret},
+    apimachinery::pkg::apis::meta::v1::OwnerReference,
+};
 
 use super::{
     Object, ShopContext,
     component::{App, Component, Store, USER_DATABASES},
+    stores,
 };
 use crate::credentials::keys;
 
@@ -101,12 +107,37 @@ fn component_secret(ctx: &ShopContext, store: Store) -> Secret {
             ),
         ]),
     };
-    secret(
+    let mut secret = secret(
         ctx,
         keys::component_secret(&ctx.name, store.name()),
         Component::Store(store),
         data,
-    )
+    );
+    if let Some(volume) = volume_owner(ctx, store) {
+        secret
+            .metadata
+            .owner_references
+            .get_or_insert_default()
+            .push(volume);
+    }
+    secret
+}
+
+/// A second owner for a store's Secret: its data volume, when it exists. The garbage
+/// collector deletes an object only once all its owners are gone, so a volume retained
+/// after the Shop keeps the passwords it was initialised with. Not the controller, and not
+/// blocking: the Shop stays the one that manages the Secret.
+fn volume_owner(ctx: &ShopContext, store: Store) -> Option<OwnerReference> {
+    let name = stores::claim_name(ctx, store);
+    let uid = ctx.volume_claims.get(&name)?;
+    Some(OwnerReference {
+        api_version: <PersistentVolumeClaim as k8s_openapi::Resource>::API_VERSION.into(),
+        kind: <PersistentVolumeClaim as k8s_openapi::Resource>::KIND.into(),
+        name,
+        uid: uid.clone(),
+        controller: None,
+        block_owner_deletion: None,
+    })
 }
 
 fn gateway_keys(ctx: &ShopContext) -> Secret {

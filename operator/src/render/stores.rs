@@ -45,6 +45,15 @@ done
 
 const DATA_VOLUME: &str = "data";
 
+/// The name the StatefulSet controller gives the data volume of `store`'s one pod
+/// (`<claim template>-<StatefulSet>-<ordinal>`).
+pub fn claim_name(ctx: &ShopContext, store: Store) -> String {
+    format!(
+        "{DATA_VOLUME}-{}-0",
+        ctx.object_name(Component::Store(store))
+    )
+}
+
 /// Connections each service's pool opens at most (`serving::postgres::pool_options`).
 const POOL_SIZE: i32 = 16;
 /// Connections PostgreSQL keeps for superusers, plus a few for people and probes.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{FutureExt, future::BoxFuture};
 use k8s_openapi::api::{
     apps::v1::{Deployment, ReplicaSet},
-    core::v1::{Pod, Secret},
+    core::v1::{PersistentVolumeClaim, Pod, Secret},
     events::v1::Event,
 };
 use kube::{
@@ -17,7 +17,7 @@ use operator::{
     crd::Shop,
     credentials::{Credentials, ExistingSecrets},
     owned::{ObjectVisitor, OwnedKind},
-    render::{Object, RenderInputs, render_shop},
+    render::{Object, RenderInputs, VolumeClaims, render_shop},
 };
 use serde_json::{Value, json};
 
@@ -39,6 +39,7 @@ async fn rendered(ns: &TestNamespace, shop: &Shop) -> Vec<Object> {
     let inputs = RenderInputs {
         operator_version: env!("CARGO_PKG_VERSION"),
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     render_shop(shop, &inputs).expect("a Shop from the cluster renders")
 }
@@ -299,5 +300,129 @@ async fn deleting_the_shop_lets_the_garbage_collector_remove_everything() {
         left.push(format!("ReplicaSet/{}", rs.name_any()));
     }
     assert!(left.is_empty(), "left behind: {left:?}");
+    ns.delete().await;
+}
+
+/// A store's Secret, once its volume exists, is owned by both; with the Shop gone it stays
+/// as long as the volume, and a Shop made again of the same name reads its passwords back
+/// instead of generating ones the volume's data was not initialised with.
+#[tokio::test]
+#[ignore = "needs a cluster: e2e/tests/cluster-test.sh"]
+async fn a_shop_made_again_on_its_retained_volume_finds_the_passwords_of_its_data() {
+    operator();
+    let ns = TestNamespace::create("again").await;
+    let spec = json!({"redis": {"storage": {"size": "1Gi"}}});
+    let first = ns.apply_shop("kept", spec.clone()).await;
+    let claims = ns.api::<PersistentVolumeClaim>();
+    let secrets = ns.api::<Secret>();
+    let claim_uid = wait_for(
+        "redis's volume, made by the StatefulSet controller",
+        WAIT,
+        || {
+            let claims = claims.clone();
+            async move {
+                match claims.get_opt("data-kept-redis-0").await {
+                    Ok(Some(claim)) => claim.uid().ok_or_else(|| "no uid".to_owned()),
+                    other => Err(format!("{other:?}")),
+                }
+            }
+        },
+    )
+    .await;
+    let owner_uids = |secret: &Secret| -> BTreeSet<String> {
+        secret
+            .owner_references()
+            .iter()
+            .map(|r| r.uid.clone())
+            .collect()
+    };
+    let password = |secret: &Secret| secret.data.as_ref().unwrap()["password"].0.clone();
+    let both = BTreeSet::from([first.uid().unwrap(), claim_uid.clone()]);
+    let redis = wait_for(
+        "the volume as a second owner of redis's Secret",
+        WAIT,
+        || {
+            let (secrets, both) = (secrets.clone(), both.clone());
+            async move {
+                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
+                if owner_uids(&secret) == both {
+                    Ok(secret)
+                } else {
+                    Err(format!("{:?}", secret.owner_references()))
+                }
+            }
+        },
+    )
+    .await;
+    let catalog_db = secrets.get("kept-catalog-db").await.unwrap();
+
+    ns.shops()
+        .delete("kept", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the Shop's other Secrets collected", WAIT, || {
+        let secrets = secrets.clone();
+        async move {
+            match secrets.get_opt("kept-catalog-db").await {
+                Ok(None) => Ok(()),
+                other => Err(format!("{:?}", other.map(|s| s.map(|s| s.name_any())))),
+            }
+        }
+    })
+    .await;
+    let left = wait_for(
+        "redis's Secret kept, owned by its volume alone",
+        WAIT,
+        || {
+            let secrets = secrets.clone();
+            let claim_uid = claim_uid.clone();
+            async move {
+                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
+                if owner_uids(&secret) == BTreeSet::from([claim_uid]) {
+                    Ok(secret)
+                } else {
+                    Err(format!("{:?}", secret.owner_references()))
+                }
+            }
+        },
+    )
+    .await;
+    assert_eq!(password(&left), password(&redis));
+
+    let again = ns.apply_shop("kept", spec).await;
+    let both = BTreeSet::from([again.uid().unwrap(), claim_uid]);
+    let adopted = wait_for(
+        "redis's Secret owned by the new Shop and the volume",
+        WAIT,
+        || {
+            let (secrets, both) = (secrets.clone(), both.clone());
+            async move {
+                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
+                if owner_uids(&secret) == both {
+                    Ok(secret)
+                } else {
+                    Err(format!("{:?}", secret.owner_references()))
+                }
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        password(&adopted),
+        password(&redis),
+        "the volume's password, not a new one"
+    );
+    // A store without a volume starts afresh, with a fresh password.
+    let new_catalog_db = wait_for("catalog-db's Secret made again", WAIT, || {
+        let secrets = secrets.clone();
+        async move {
+            match secrets.get_opt("kept-catalog-db").await {
+                Ok(Some(secret)) => Ok(secret),
+                other => Err(format!("{:?}", other.map(|s| s.map(|s| s.name_any())))),
+            }
+        }
+    })
+    .await;
+    assert_ne!(password(&new_catalog_db), password(&catalog_db));
     ns.delete().await;
 }

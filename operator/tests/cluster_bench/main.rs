@@ -38,7 +38,7 @@ use kube::{
 use namespace::{TestNamespace, is_ready};
 use operator::{
     credentials::{Credentials, ExistingSecrets},
-    render::{RenderInputs, render_shop},
+    render::{RenderInputs, VolumeClaims, render_shop},
 };
 use process::OperatorProcess;
 use serde_json::{Value, json};
@@ -121,6 +121,7 @@ async fn time_one_shop(ns: &TestNamespace) -> (usize, Duration, Duration) {
     let inputs = RenderInputs {
         operator_version: env!("CARGO_PKG_VERSION"),
         credentials: &credentials,
+        volume_claims: &VolumeClaims::new(),
     };
     let expected = render_shop(&shop, &inputs).unwrap().len();
     let (mut objects, mut ready) = (None, None);
