@@ -111,12 +111,34 @@ log "frontend at $frontend"
 for _ in $(seq 60); do curl -sf --max-time 2 "$frontend/" >/dev/null && break; sleep 1; done
 curl -sf --max-time 5 "$frontend/" >/dev/null
 
-log "memory of each container (resident anonymous memory; working set)"
-kubectl get --raw "/api/v1/nodes/microshop-node/proxy/stats/summary" |
-  jq -r --arg ns "$ns" '.pods[] | select(.podRef.namespace == $ns or .podRef.namespace == "microshop-system")
-    | .podRef.name as $p | .containers[]
-    | "\($p)/\(.name) rss \((.memory.rssBytes // 0) / 1048576 | floor) MiB, working set \((.memory.workingSetBytes // 0) / 1048576 | floor) MiB"' |
-  tee "$root/e2e/artifacts/node-memory.txt" >&2 || true
+# Each container's resident memory: the VmRSS of every process in its memory cgroup (the
+# kubelet's rssBytes, cgroup v1's anonymous pages, read 0 for some), beside the kubelet's
+# working set. Into e2e/artifacts/node-memory-LABEL.txt.
+memory_report() {
+  mkdir -p "$root/e2e/artifacts"
+  local label=$1 out="$root/e2e/artifacts/node-memory-$1.txt" id pid _ name cgroup rss
+  local -a procs files
+  local -A task_pid working_set
+  while read -r id pid _; do task_pid[$id]=$pid; done < <(ctr --address "$CONTAINERD_ADDRESS" -n k8s.io tasks ls | tail -n +2)
+  while read -r name rss; do working_set[$name]=$rss; done < <(
+    kubectl get --raw "/api/v1/nodes/microshop-node/proxy/stats/summary" |
+      jq -r '.pods[] | .podRef.name as $p | .containers[] | "\($p)/\(.name) \((.memory.workingSetBytes // 0) / 1048576 | floor)"')
+  log "memory of each container, $label (resident set of its processes; working set)"
+  while read -r name id; do
+    pid=${task_pid[$id]:-}
+    if [ -z "$pid" ] || [ ! -r "/proc/$pid/cgroup" ]; then continue; fi
+    cgroup=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$pid/cgroup")
+    mapfile -t procs < <(cat "/sys/fs/cgroup/memory$cgroup/cgroup.procs" 2>/dev/null || echo "$pid")
+    files=("${procs[@]/#//proc/}")
+    rss=$(awk '/^VmRSS:/ { kib += $2 } END { printf "%.1f", kib / 1024 }' \
+      "${files[@]/%//status}" 2>/dev/null || true)
+    echo "$name rss $rss MiB, working set ${working_set[$name]:-?} MiB, ${#procs[@]} processes"
+  done < <(kubectl get pods -A -o json | jq -r --arg ns "$ns" '.items[]
+      | select(.metadata.namespace == $ns or .metadata.namespace == "microshop-system")
+      | .metadata.name as $p | .status.containerStatuses[]?
+      | "\($p)/\(.name) \(.containerID // "" | sub("^containerd://"; ""))"') | sort | tee "$out" >&2
+}
+memory_report idle || true
 
 # ---- NetworkPolicies, enforced ---------------------------------------------------------
 # Probe pods in the shop's namespace, from the busybox helper image node.sh imports: one
@@ -229,6 +251,8 @@ python3 e2e/tests/scenarios/scenarios.py --api "http://$gateway_ip:$gateway_port
 
 log "a purchase in headless Chromium through the frontend's NodePort"
 e2e/tests/browser/run.sh "$frontend" "$root/e2e/artifacts/node-screenshots"
+
+memory_report after-load || true
 
 log "the operator's pod deleted: its successor still reconciles the shop"
 kubectl -n microshop-system delete pod -l app.kubernetes.io/name=microshop-operator --wait=true
