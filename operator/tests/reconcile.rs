@@ -38,6 +38,16 @@ fn shop(spec: ShopSpec) -> Shop {
     shop
 }
 
+/// A Shop whose Redis has a volume.
+fn shop_with_redis_volume() -> Shop {
+    let mut spec = ShopSpec::default();
+    spec.redis.storage = Some(operator::crd::Storage {
+        size: k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
+        storage_class_name: None,
+    });
+    shop(spec)
+}
+
 /// One request the reconciler made.
 #[derive(Clone, Debug)]
 struct Call {
@@ -522,12 +532,7 @@ async fn a_reconcile_lists_only_the_shops_secrets_and_reads_the_rest_from_the_ca
 
 #[tokio::test]
 async fn a_shop_made_again_reads_the_password_its_retained_volume_was_made_with() {
-    let mut spec = ShopSpec::default();
-    spec.redis.storage = Some(operator::crd::Storage {
-        size: k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
-        storage_class_name: None,
-    });
-    let shop = shop(spec);
+    let shop = shop_with_redis_volume();
     let script = Script {
         retained_redis: Some(("pvc-uid", "the-volume-password")),
         ..Script::default()
@@ -699,12 +704,7 @@ async fn objects_no_longer_rendered_are_swept_but_only_our_own() {
 
 #[tokio::test]
 async fn a_stateful_set_with_a_changed_immutable_field_is_recreated_keeping_its_pods() {
-    let mut spec = ShopSpec::default();
-    spec.redis.storage = Some(operator::crd::Storage {
-        size: k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
-        storage_class_name: None,
-    });
-    let shop = shop(spec);
+    let shop = shop_with_redis_volume();
     let script = Script {
         immutable_stateful_set: Some("demo-redis"),
         ..Script::default()

@@ -329,29 +329,11 @@ async fn a_shop_made_again_on_its_retained_volume_finds_the_passwords_of_its_dat
         },
     )
     .await;
-    let owner_uids = |secret: &Secret| -> BTreeSet<String> {
-        secret
-            .owner_references()
-            .iter()
-            .map(|r| r.uid.clone())
-            .collect()
-    };
     let password = |secret: &Secret| secret.data.as_ref().unwrap()["password"].0.clone();
-    let both = BTreeSet::from([first.uid().unwrap(), claim_uid.clone()]);
-    let redis = wait_for(
+    let redis = redis_secret_owned_by(
+        &secrets,
         "the volume as a second owner of redis's Secret",
-        WAIT,
-        || {
-            let (secrets, both) = (secrets.clone(), both.clone());
-            async move {
-                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
-                if owner_uids(&secret) == both {
-                    Ok(secret)
-                } else {
-                    Err(format!("{:?}", secret.owner_references()))
-                }
-            }
-        },
+        [first.uid().unwrap(), claim_uid.clone()],
     )
     .await;
     let catalog_db = secrets.get("kept-catalog-db").await.unwrap();
@@ -370,41 +352,19 @@ async fn a_shop_made_again_on_its_retained_volume_finds_the_passwords_of_its_dat
         }
     })
     .await;
-    let left = wait_for(
+    let left = redis_secret_owned_by(
+        &secrets,
         "redis's Secret kept, owned by its volume alone",
-        WAIT,
-        || {
-            let secrets = secrets.clone();
-            let claim_uid = claim_uid.clone();
-            async move {
-                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
-                if owner_uids(&secret) == BTreeSet::from([claim_uid]) {
-                    Ok(secret)
-                } else {
-                    Err(format!("{:?}", secret.owner_references()))
-                }
-            }
-        },
+        [claim_uid.clone()],
     )
     .await;
     assert_eq!(password(&left), password(&redis));
 
     let again = ns.apply_shop("kept", spec).await;
-    let both = BTreeSet::from([again.uid().unwrap(), claim_uid]);
-    let adopted = wait_for(
+    let adopted = redis_secret_owned_by(
+        &secrets,
         "redis's Secret owned by the new Shop and the volume",
-        WAIT,
-        || {
-            let (secrets, both) = (secrets.clone(), both.clone());
-            async move {
-                let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
-                if owner_uids(&secret) == both {
-                    Ok(secret)
-                } else {
-                    Err(format!("{:?}", secret.owner_references()))
-                }
-            }
-        },
+        [again.uid().unwrap(), claim_uid],
     )
     .await;
     assert_eq!(
@@ -425,4 +385,30 @@ async fn a_shop_made_again_on_its_retained_volume_finds_the_passwords_of_its_dat
     .await;
     assert_ne!(password(&new_catalog_db), password(&catalog_db));
     ns.delete().await;
+}
+
+/// Redis's Secret of the Shop `kept`, once its owners are exactly `owners` (by uid).
+async fn redis_secret_owned_by<const N: usize>(
+    secrets: &kube::Api<Secret>,
+    what: &str,
+    owners: [String; N],
+) -> Secret {
+    let owners = BTreeSet::from(owners);
+    wait_for(what, WAIT, || {
+        let (secrets, owners) = (secrets.clone(), owners.clone());
+        async move {
+            let secret = secrets.get("kept-redis").await.map_err(|e| e.to_string())?;
+            let uids: BTreeSet<String> = secret
+                .owner_references()
+                .iter()
+                .map(|r| r.uid.clone())
+                .collect();
+            if uids == owners {
+                Ok(secret)
+            } else {
+                Err(format!("{:?}", secret.owner_references()))
+            }
+        }
+    })
+    .await
 }
