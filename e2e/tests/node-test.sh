@@ -58,6 +58,8 @@ log "images"
 import() { ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$1" >/dev/null; }
 declare -A test_image
 while read -r ref archive; do import "$archive"; done < <(./e2e/local/images.sh build)
+# The images the node runs are the Dockerfile's targets (built again from the cache).
+./e2e/local/images.sh check >&2
 while read -r component ref archive; do
   import "$archive"
   test_image[$component]=$ref
