@@ -6,6 +6,7 @@
 #
 #   --traces   also start Jaeger (built once from its Go module, e2e/tools/jaeger.sh),
 #              send every service's traces to it and print its URL.
+#   --release  run release builds of the services (what the images hold; slower to build).
 #
 # The gateway runs krakend/'s configuration (Flexible Configuration, settings/local):
 # with the real KrakenD when KRAKEND_BIN names its binary, else with
@@ -19,10 +20,12 @@ source e2e/lib/need.sh
 need cargo go python3 curl
 
 traces=false
+profile=debug
 for arg in "$@"; do
   case "$arg" in
     --traces) traces=true ;;
-    *) echo "usage: $0 [--traces]" >&2; exit 2 ;;
+    --release) profile=release ;;
+    *) echo "usage: $0 [--traces] [--release]" >&2; exit 2 ;;
   esac
 done
 
@@ -71,8 +74,13 @@ if [ -f "$schema" ]; then
   (cd "$gateway_dir" && env "${gateway_env[@]}" "$stand_in" check -c "$repo/krakend/krakend.tmpl" -s "$schema" >/dev/null)
 fi
 echo "building the services (first time: a few minutes)"
-cargo build --locked -p catalog -p cart -p identity -p checkout -p payment -p shipping -p email -p frontend
-bin="${CARGO_TARGET_DIR:-target}/debug"
+# SERVICES_BIN_DIR runs binaries built elsewhere (a benchmark comparing two builds).
+bin="${SERVICES_BIN_DIR:-${CARGO_TARGET_DIR:-target}/$profile}"
+if [ -z "${SERVICES_BIN_DIR:-}" ]; then
+  release_flag=()
+  if [ "$profile" = release ]; then release_flag=(--release); fi
+  cargo build --locked "${release_flag[@]}" -p catalog -p cart -p identity -p checkout -p payment -p shipping -p email -p frontend
+fi
 
 pids=()
 # shellcheck disable=SC2317  # stop and interrupted run from traps
@@ -101,7 +109,9 @@ fi
 # start NAME PORT VAR=value...: runs a service with its settings, logging to its file.
 start() {
   local name=$1 port=$2; shift 2
-  env PORT="$port" LISTEN_HOST=127.0.0.1 LOG_FORMAT="${LOG_FORMAT:-json}" "${telemetry[@]}" "$@" "$bin/$name" \
+  # The allocator setting of the images (Dockerfile): large blocks go back when freed.
+  env PORT="$port" LISTEN_HOST=127.0.0.1 LOG_FORMAT="${LOG_FORMAT:-json}" \
+    GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=1048576}" "${telemetry[@]}" "$@" "$bin/$name" \
     >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
 }

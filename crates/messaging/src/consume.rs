@@ -1,12 +1,12 @@
-//! Consuming with manual acks. A handler says what became of each message; the loop
-//! acks it, hands it back after a pause (reject with requeue, which counts toward the
-//! queue's delivery limit) while it goes on with the next deliveries, or dead-letters it,
-//! and on SIGTERM finishes the message in hand and hands back the paused ones before it
-//! stops.
+//! Consuming with manual acks. Up to the prefetch count of deliveries are handled at
+//! once. A handler says what became of each message; the loop acks it, hands it back
+//! after a pause (reject with requeue, which counts toward the queue's delivery limit)
+//! while it goes on with the next deliveries, or dead-letters it, and on SIGTERM
+//! finishes the messages in hand and hands back the paused ones before it stops.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use futures::StreamExt;
+use futures::{StreamExt, stream::FuturesUnordered};
 use lapin::{
     Acker,
     message::Delivery,
@@ -109,10 +109,14 @@ pub async fn consume<H: Handler>(
                 // A quiet queue on a dead link would wait forever: look at the link now and then,
                 // and at how many messages wait.
                 let mut link_check = tokio::time::interval(LINK_CHECK);
+                // Deliveries being handled, up to `prefetch` at once: each waits on its
+                // database and its outcome's confirm, so one at a time would leave the
+                // broker's prefetch window idle most of the time.
+                let mut in_hand = FuturesUnordered::new();
                 // Messages waiting out their pause before they are handed back.
                 let mut paused = tokio::task::JoinSet::new();
                 loop {
-                    let delivery = tokio::select! {
+                    tokio::select! {
                         biased;
                         _ = shutdown.cancelled() => break,
                         // Before deliveries, so a busy queue still reports its lag.
@@ -121,21 +125,29 @@ pub async fn consume<H: Handler>(
                                 return Err(LinkError::ConsumerClosed);
                             }
                             report_lag(&channel, spec.name).await?;
-                            continue;
                         }
-                        next = deliveries.next() => next,
-                    };
-                    let delivery = match delivery {
-                        Some(delivery) => delivery?,
-                        None => return Err(LinkError::ConsumerClosed),
-                    };
-                    if let Some((acker, pause)) =
-                        process(spec.name, delivery, &*handler, &publisher).await?
-                    {
+                        Some(settled) = in_hand.next(), if !in_hand.is_empty() => {
+                            if let Some((acker, pause)) = settled? {
+                                paused.spawn(hand_back_after(acker, pause, shutdown.clone()));
+                            }
+                            // Forget the hand-backs already done.
+                            while paused.try_join_next().is_some() {}
+                        }
+                        delivery = deliveries.next(), if in_hand.len() < usize::from(prefetch.max(1)) => {
+                            let delivery = match delivery {
+                                Some(delivery) => delivery?,
+                                None => return Err(LinkError::ConsumerClosed),
+                            };
+                            in_hand.push(process(spec.name, delivery, &*handler, &publisher));
+                        }
+                    }
+                }
+                // On shutdown, finish the deliveries in hand (the broker would redeliver
+                // them anyway, but a finished one is not done twice).
+                while let Some(settled) = in_hand.next().await {
+                    if let Some((acker, pause)) = settled? {
                         paused.spawn(hand_back_after(acker, pause, shutdown.clone()));
                     }
-                    // Forget the hand-backs already done.
-                    while paused.try_join_next().is_some() {}
                 }
                 // Shutdown cuts the pauses short: hand everything back before closing.
                 while paused.join_next().await.is_some() {}

@@ -63,6 +63,35 @@ async fn an_order_is_confirmed_and_lands_persistent_in_every_order_queue() {
 }
 
 #[tokio::test]
+async fn a_connection_asks_for_small_frames_unless_its_url_says_otherwise() {
+    let vhost = RabbitVhost::create();
+    let small = Broker::new(&vhost.url, "test").connect().await.unwrap();
+    assert_eq!(small.configuration().frame_max(), messaging::FRAME_MAX);
+    let url = format!("{}?frame_max=65536", vhost.url);
+    let asked = Broker::new(&url, "test").connect().await.unwrap();
+    assert_eq!(asked.configuration().frame_max(), 65536);
+
+    // A body larger than a frame goes out in several and arrives whole.
+    let (connection, publisher) = publisher(&vhost).await;
+    let body = vec![b'x'; 3 * messaging::FRAME_MAX as usize];
+    let big = Outgoing {
+        body: &body,
+        ..order("big")
+    };
+    publisher.publish_raw(big).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let message = channel
+        .basic_get(
+            QueueSpec::PAYMENT.name.into(),
+            BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap()
+        .expect("the big message");
+    assert_eq!(message.delivery.data, body);
+}
+
+#[tokio::test]
 async fn an_event_goes_out_with_the_name_routing_key_and_message_id_it_declares() {
     let vhost = RabbitVhost::create();
     let (connection, publisher) = publisher(&vhost).await;
@@ -325,4 +354,79 @@ async fn publisher_retrying(vhost: &RabbitVhost) -> (lapin::Connection, Publishe
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("could not reconnect a publisher");
+}
+
+/// Holds each of the first `together` deliveries until all of them have arrived, then
+/// acks every delivery; counts the most it had in hand at once.
+struct Gathers {
+    together: u32,
+    arrived: AtomicU32,
+    in_hand: AtomicU32,
+    most_in_hand: AtomicU32,
+    all_here: tokio::sync::Notify,
+    acked: AtomicU32,
+}
+
+impl Handler for Gathers {
+    async fn handle(&self, _: Incoming, _: &Publisher) -> Outcome {
+        let all_here = self.all_here.notified();
+        let in_hand = self.in_hand.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_hand.fetch_max(in_hand, Ordering::SeqCst);
+        let arrived = self.arrived.fetch_add(1, Ordering::SeqCst) + 1;
+        if arrived == self.together {
+            self.all_here.notify_waiters();
+        } else if arrived < self.together {
+            all_here.await;
+        }
+        self.in_hand.fetch_sub(1, Ordering::SeqCst);
+        self.acked.fetch_add(1, Ordering::SeqCst);
+        Outcome::Ack
+    }
+}
+
+#[tokio::test]
+async fn deliveries_are_handled_at_once_up_to_the_prefetch_count() {
+    const PREFETCH: u16 = 4;
+    let vhost = RabbitVhost::create();
+    let (_connection, publisher) = publisher(&vhost).await;
+    for n in 0..2 * PREFETCH {
+        publisher
+            .publish_raw(order(&format!("order-{n}")))
+            .await
+            .unwrap();
+    }
+    let handler = Arc::new(Gathers {
+        together: u32::from(PREFETCH),
+        arrived: AtomicU32::new(0),
+        in_hand: AtomicU32::new(0),
+        most_in_hand: AtomicU32::new(0),
+        all_here: tokio::sync::Notify::new(),
+        acked: AtomicU32::new(0),
+    });
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(consume(
+        Broker::new(&vhost.url, "test-consumer"),
+        QueueSpec::PAYMENT,
+        PREFETCH,
+        handler.clone(),
+        shutdown.clone(),
+    ));
+    // One at a time, the first delivery would wait for the others forever.
+    wait_until(
+        "the first four, held until all four are in hand, and the rest are acked",
+        Duration::from_secs(10),
+        || async { handler.acked.load(Ordering::SeqCst) == u32::from(2 * PREFETCH) },
+    )
+    .await;
+    assert_eq!(
+        handler.most_in_hand.load(Ordering::SeqCst),
+        u32::from(PREFETCH),
+        "never more in hand than the prefetch lets in"
+    );
+    wait_until("the queue is empty", Duration::from_secs(10), || async {
+        vhost.queue_depth(QueueSpec::PAYMENT.name) == Some(0)
+    })
+    .await;
+    shutdown.cancel();
+    task.await.unwrap();
 }

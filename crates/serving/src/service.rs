@@ -102,7 +102,7 @@ pub async fn run<S: Service>() -> anyhow::Result<()> {
 /// Serves `started` on `listener` until `shutdown` resolves. Then, in this order: the
 /// server stops accepting and drains in-flight requests (for at most `grace`), and only
 /// then are the background tasks told to stop and awaited, so an order taken by a
-/// draining request is still relayed, and each consumer finishes the delivery in hand.
+/// draining request is still relayed, and each consumer finishes the deliveries in hand.
 pub async fn serve_started(
     listener: TcpListener,
     started: Started,

@@ -1,9 +1,10 @@
 //! catalog: products, categories and ranked full-text search, on PostgreSQL.
 
+mod answers;
 mod routes;
 mod store;
 
-use serving::{Readiness, ServeConfig, Service, Started, postgres::Database};
+use serving::{Background, Readiness, ServeConfig, Service, Started, postgres::Database};
 use sqlx::{PgPool, migrate::Migrator};
 
 /// Schema and seed catalog, applied at start.
@@ -17,11 +18,16 @@ pub struct Config {
     /// PostgreSQL database holding the catalog.
     #[arg(long = "database-url", env = "DATABASE_URL")]
     pub database: Database,
+    /// Memory for answers kept between requests (products, listings, categories), in
+    /// MiB; 0 reads the database on every request.
+    #[arg(long = "answers-mib", env = "CATALOG_ANSWERS_MIB", default_value_t = 4)]
+    pub answers_mib: u64,
 }
 
 /// The service, connected and migrated.
 pub struct Catalog {
     pool: PgPool,
+    answers_mib: u64,
     serve: ServeConfig,
 }
 
@@ -38,13 +44,24 @@ impl Service for Catalog {
         let pool = config.database.connect_and_migrate(&MIGRATOR).await?;
         Ok(Self {
             pool,
+            answers_mib: config.answers_mib,
             serve: config.serve,
         })
     }
 
     fn start(self) -> Started {
         let readiness = serving::postgres::readiness(Readiness::new(), self.pool.clone());
-        let router = serving::http::skeleton(routes::routes(self.pool), readiness, &self.serve);
-        Started::routes_only(router)
+        let answers = answers::Answers::new(self.answers_mib << 20);
+        let mut background = Background::default();
+        if self.answers_mib > 0 {
+            let (pool, answers) = (self.pool.clone(), answers.clone());
+            background.spawn(move |stop| answers::follow_changes(pool, answers, stop));
+        }
+        let catalog = routes::Catalog {
+            pool: self.pool,
+            answers,
+        };
+        let router = serving::http::skeleton(routes::routes(catalog), readiness, &self.serve);
+        Started { router, background }
     }
 }

@@ -1,23 +1,52 @@
 //! `GET /products`, `GET /products/{id}`, `GET /categories`.
 
+use std::sync::Arc;
+
 use axum::{
-    Json, Router,
+    Router,
     extract::{Path, State},
+    http::header,
+    response::{IntoResponse, Response},
     routing::get,
 };
-use serde::Deserialize;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serving::{Problem, QueryParams};
 use sqlx::PgPool;
-use wire::{CategoryList, Product, ProductList};
+use wire::{CategoryList, ProductList};
 
-use crate::store::{self, Listing};
+use crate::{
+    answers::{Answers, Question},
+    store::{self, Listing},
+};
 
-pub fn routes(pool: PgPool) -> Router {
+#[derive(Clone)]
+pub struct Catalog {
+    pub pool: PgPool,
+    pub answers: Arc<Answers>,
+}
+
+pub fn routes(catalog: Catalog) -> Router {
     Router::new()
         .route("/products", get(list_products))
         .route("/products/{id}", get(get_product))
         .route("/categories", get(list_categories))
-        .with_state(pool)
+        .with_state(catalog)
+}
+
+/// A JSON answer, as read from the database or kept from an earlier request.
+struct JsonAnswer(Bytes);
+
+impl IntoResponse for JsonAnswer {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], self.0).into_response()
+    }
+}
+
+fn to_json(value: &impl Serialize) -> Result<Bytes, Problem> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|err| Problem::internal(&err))
 }
 
 const MAX_PER_PAGE: u32 = 100;
@@ -65,9 +94,9 @@ struct ListQuery {
 }
 
 async fn list_products(
-    State(pool): State<PgPool>,
+    State(catalog): State<Catalog>,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<ProductList>, Problem> {
+) -> Result<JsonAnswer, Problem> {
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
         return Err(Problem::invalid_field(
@@ -94,19 +123,32 @@ async fn list_products(
         limit: i64::from(per_page),
         offset: i64::from(page - 1) * i64::from(per_page),
     };
-    let (items, total) = store::list(&pool, &listing).await?;
-    Ok(Json(ProductList {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let question = Question::Listing {
+        text: text.map(str::to_owned),
+        category: category.map(str::to_owned),
+        limit: listing.limit,
+        offset: listing.offset,
+    };
+    let answer = catalog.answers.answer(question, || async {
+        let (items, total) = store::list(&catalog.pool, &listing).await?;
+        let page = ProductList {
+            items,
+            total,
+            page,
+            per_page,
+        };
+        to_json(&page).map(Some)
+    });
+    let listed = answer
+        .await?
+        .ok_or_else(|| Problem::internal(&"a listing kept as missing"))?;
+    Ok(JsonAnswer(listed))
 }
 
 async fn get_product(
-    State(pool): State<PgPool>,
+    State(catalog): State<Catalog>,
     Path(id): Path<String>,
-) -> Result<Json<Product>, Problem> {
+) -> Result<JsonAnswer, Problem> {
     let not_found = || Problem::not_found("product", &id).with_field("id");
     // Ids are slugs; anything else cannot exist, so it need not reach the database.
     let well_formed = !id.is_empty()
@@ -117,14 +159,24 @@ async fn get_product(
     if !well_formed {
         return Err(not_found());
     }
-    store::product(&pool, &id)
-        .await?
-        .map(Json)
-        .ok_or_else(not_found)
+    let answer = catalog
+        .answers
+        .answer(Question::Product(id.clone()), || async {
+            match store::product(&catalog.pool, &id).await? {
+                Some(product) => to_json(&product).map(Some),
+                None => Ok(None),
+            }
+        });
+    answer.await?.map(JsonAnswer).ok_or_else(not_found)
 }
 
-async fn list_categories(State(pool): State<PgPool>) -> Result<Json<CategoryList>, Problem> {
-    Ok(Json(CategoryList {
-        items: store::categories(&pool).await?,
-    }))
+async fn list_categories(State(catalog): State<Catalog>) -> Result<JsonAnswer, Problem> {
+    let answer = catalog.answers.answer(Question::Categories, || async {
+        let items = store::categories(&catalog.pool).await?;
+        to_json(&CategoryList { items }).map(Some)
+    });
+    let listed = answer
+        .await?
+        .ok_or_else(|| Problem::internal(&"categories kept as missing"))?;
+    Ok(JsonAnswer(listed))
 }

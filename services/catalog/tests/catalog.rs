@@ -16,6 +16,7 @@ async fn catalog(pool: PgPool) -> TestService {
     TestService::start::<catalog::Catalog>(catalog::Config {
         serve: ServeConfig::for_tests(),
         database: Database::of(&pool),
+        answers_mib: 4,
     })
     .await
 }
@@ -296,7 +297,8 @@ async fn a_database_outage_is_a_503_and_heals_without_a_restart(
     let (status, body) = problem(app.get("/readyz").await).await;
     assert_eq!(status, 503);
     assert_eq!(body["dependency"], "postgres");
-    let (status, body) = problem(app.get("/products/cast-iron-skillet").await).await;
+    // One not asked before: a kept answer would be served, but none is kept for it.
+    let (status, body) = problem(app.get("/products/walnut-cutting-board").await).await;
     assert_eq!(status, 503);
     assert!(
         body["type"]
@@ -314,4 +316,116 @@ async fn a_database_outage_is_a_503_and_heals_without_a_restart(
     .await;
     let product = json_of(app.get("/products/cast-iron-skillet").await).await;
     assert_eq!(product["id"], "cast-iron-skillet");
+}
+
+async fn price_of(app: &TestService, id: &str) -> i64 {
+    let product = json_of(app.get(&format!("/products/{id}")).await).await;
+    product["price"]["amount_minor"].as_i64().unwrap()
+}
+
+/// Waits until catalog follows the changes of its products (it reads the database on
+/// every request until then).
+async fn following_changes(app: &TestService, pool: &PgPool) {
+    wait_until(
+        "catalog listens for changes",
+        Duration::from_secs(10),
+        || async {
+            let listening: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            listening == 1
+        },
+    )
+    .await;
+    // The answers are trusted once the listener is up; ask once so one is kept.
+    app.get("/products/cast-iron-skillet").await;
+}
+
+#[sqlx::test(migrator = "catalog::MIGRATOR")]
+async fn a_change_to_products_is_served_at_once_not_the_answer_kept_before(pool: PgPool) {
+    let app = catalog(pool.clone()).await;
+    following_changes(&app, &pool).await;
+    let before = price_of(&app, "cast-iron-skillet").await;
+    let listed = json_of(app.get("/products?q=skillet").await).await;
+    assert_eq!(listed["total"], 1);
+
+    sqlx::query(
+        "UPDATE products SET price_minor = price_minor + 100 WHERE id = 'cast-iron-skillet'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    wait_until(
+        "the new price is served",
+        Duration::from_secs(2),
+        || async { price_of(&app, "cast-iron-skillet").await == before + 100 },
+    )
+    .await;
+
+    sqlx::query(
+        "INSERT INTO products (id, name, description, picture, price_minor)
+         VALUES ('second-skillet', 'Second skillet', 'another', '/static/none.svg', 100)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    wait_until(
+        "the new product is found",
+        Duration::from_secs(2),
+        || async { json_of(app.get("/products?q=skillet").await).await["total"] == 2 },
+    )
+    .await;
+
+    sqlx::query("DELETE FROM products WHERE id = 'second-skillet'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    wait_until(
+        "the deleted product is gone",
+        Duration::from_secs(2),
+        || async { app.get("/products/second-skillet").await.status() == StatusCode::NOT_FOUND },
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "catalog::MIGRATOR")]
+async fn answers_kept_while_the_listener_was_lost_are_not_served(pool: PgPool) {
+    let app = catalog(pool.clone()).await;
+    following_changes(&app, &pool).await;
+    let before = price_of(&app, "cast-iron-skillet").await;
+
+    // A change nobody announces, then the listening connection is cut: whatever was
+    // announced meanwhile is missed, so nothing kept may be served any more.
+    sqlx::query("ALTER TABLE products DISABLE TRIGGER products_changed")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE products SET price_minor = price_minor + 100 WHERE id = 'cast-iron-skillet'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        price_of(&app, "cast-iron-skillet").await,
+        before,
+        "unannounced, the kept answer is still served (bounded by its 60 s)"
+    );
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    wait_until(
+        "the new price is served",
+        Duration::from_secs(10),
+        || async { price_of(&app, "cast-iron-skillet").await == before + 100 },
+    )
+    .await;
 }

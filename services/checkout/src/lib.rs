@@ -27,8 +27,9 @@ pub use upstream::{Peer, UpstreamError};
 /// The `orders` schema, applied at start.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
-/// Outcome events handled at once; each is one short UPDATE.
-const EVENTS_PREFETCH: u16 = 20;
+/// Outcome events handled at once; each is one short UPDATE holding a connection of the
+/// pool (16) while it runs, so they leave most of it to `POST /orders` and the relay.
+const EVENTS_PREFETCH: u16 = 6;
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(about = "microshop checkout service")]

@@ -1,14 +1,17 @@
 //! argon2id with the argon2 crate's defaults (m=19456 KiB, t=2, p=1: OWASP's minimum),
 //! stored as a PHC string. One hash is tens of milliseconds of CPU, so it runs on the
-//! blocking pool, never on the async workers.
+//! blocking pool, never on the async workers, and at most one per core at once: each
+//! holds 19 MiB while it runs, so more at once would only add memory (and wait for a
+//! core anyway). The others wait their turn.
 
-use std::sync::LazyLock;
+use std::{num::NonZero, sync::LazyLock};
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{self, SaltString, rand_core::OsRng},
 };
 use serving::Problem;
+use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 
@@ -19,6 +22,10 @@ use crate::domain::Password;
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_now("timing equaliser, never a real password").expect("hashing with default parameters")
 });
+
+/// One permit per core the process may use (its CPU limit included).
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, NonZero::get)));
 
 /// Computes the dummy hash ahead of the first login that needs it.
 pub fn warm_up() {
@@ -43,10 +50,18 @@ pub async fn verify(password: Password, stored: Option<String>) -> Result<bool, 
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, password_hash::Error> + Send + 'static,
 ) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(work)
+    let turn = HASHING
+        .acquire()
         .await
-        .map_err(|err| Problem::internal(&err))?
-        .map_err(|err| Problem::internal(&err))
+        .map_err(|err| Problem::internal(&err))?;
+    // The permit goes with the work: a request given up on still hashes to the end.
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|err| Problem::internal(&err))?
+    .map_err(|err| Problem::internal(&err))
 }
 
 fn hash_now(password: &str) -> Result<String, password_hash::Error> {

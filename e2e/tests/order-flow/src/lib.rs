@@ -70,6 +70,7 @@ impl Shop {
         let catalog = TestService::start::<catalog::Catalog>(catalog::Config {
             serve: serve.clone(),
             database: Database::of(&catalog_db),
+            answers_mib: 4,
         })
         .await;
 

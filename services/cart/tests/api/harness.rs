@@ -54,6 +54,7 @@ async fn catalog(pool: &PgPool) -> TestService {
     TestService::start::<catalog::Catalog>(catalog::Config {
         serve: ServeConfig::for_tests(),
         database: Database::of(pool),
+        answers_mib: 4,
     })
     .await
 }

@@ -146,6 +146,7 @@ impl Shop {
         let catalog = TestService::start::<catalog::Catalog>(catalog::Config {
             serve: ServeConfig::for_tests(),
             database: Database::of(&catalog_db),
+            answers_mib: 4,
         })
         .await;
         let shipping = TestServer::spawn(shipping_stand_in()).await;
