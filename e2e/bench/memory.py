@@ -17,6 +17,9 @@ import urllib.error
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import rss_kib  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SERVICES = [("catalog", 8101), ("cart", 8102), ("identity", 8103), ("checkout", 8104),
             ("shipping", 8105), ("payment", 8106), ("email", 8107), ("frontend", 8080)]
@@ -51,11 +54,7 @@ def pid_listening_on(port):
 
 
 def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_kib(pid)[0] / 1024
 
 
 def threads(pid):

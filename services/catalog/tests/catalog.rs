@@ -318,6 +318,14 @@ async fn a_database_outage_is_a_503_and_heals_without_a_restart(
     assert_eq!(product["id"], "cast-iron-skillet");
 }
 
+/// Runs a statement of the test's own on catalog's database.
+async fn execute(pool: &PgPool, sql: &'static str) {
+    sqlx::query(sql).execute(pool).await.unwrap();
+}
+
+const RAISE_SKILLET_PRICE: &str =
+    "UPDATE products SET price_minor = price_minor + 100 WHERE id = 'cast-iron-skillet'";
+
 async fn price_of(app: &TestService, id: &str) -> i64 {
     let product = json_of(app.get(&format!("/products/{id}")).await).await;
     product["price"]["amount_minor"].as_i64().unwrap()
@@ -353,12 +361,7 @@ async fn a_change_to_products_is_served_at_once_not_the_answer_kept_before(pool:
     let listed = json_of(app.get("/products?q=skillet").await).await;
     assert_eq!(listed["total"], 1);
 
-    sqlx::query(
-        "UPDATE products SET price_minor = price_minor + 100 WHERE id = 'cast-iron-skillet'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    execute(&pool, RAISE_SKILLET_PRICE).await;
     wait_until(
         "the new price is served",
         Duration::from_secs(2),
@@ -366,13 +369,12 @@ async fn a_change_to_products_is_served_at_once_not_the_answer_kept_before(pool:
     )
     .await;
 
-    sqlx::query(
+    execute(
+        &pool,
         "INSERT INTO products (id, name, description, picture, price_minor)
          VALUES ('second-skillet', 'Second skillet', 'another', '/static/none.svg', 100)",
     )
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     wait_until(
         "the new product is found",
         Duration::from_secs(2),
@@ -380,10 +382,7 @@ async fn a_change_to_products_is_served_at_once_not_the_answer_kept_before(pool:
     )
     .await;
 
-    sqlx::query("DELETE FROM products WHERE id = 'second-skillet'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    execute(&pool, "DELETE FROM products WHERE id = 'second-skillet'").await;
     wait_until(
         "the deleted product is gone",
         Duration::from_secs(2),
@@ -400,28 +399,23 @@ async fn answers_kept_while_the_listener_was_lost_are_not_served(pool: PgPool) {
 
     // A change nobody announces, then the listening connection is cut: whatever was
     // announced meanwhile is missed, so nothing kept may be served any more.
-    sqlx::query("ALTER TABLE products DISABLE TRIGGER products_changed")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "UPDATE products SET price_minor = price_minor + 100 WHERE id = 'cast-iron-skillet'",
+    execute(
+        &pool,
+        "ALTER TABLE products DISABLE TRIGGER products_changed",
     )
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
+    execute(&pool, RAISE_SKILLET_PRICE).await;
     assert_eq!(
         price_of(&app, "cast-iron-skillet").await,
         before,
         "unannounced, the kept answer is still served (bounded by its 60 s)"
     );
-    sqlx::query(
+    execute(
+        &pool,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
     )
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     wait_until(
         "the new price is served",
         Duration::from_secs(10),
